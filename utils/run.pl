@@ -62,12 +62,13 @@ if (defined $jobvar && $first != $last && $logtemplate !~ m/\b$jobvar\b/) {
 
 # Words without white space go in as they are, so that pipes and
 # redirections given as separate words keep working; others are quoted.
+# A single argument is a whole shell command line.
 my @words;
-for my $arg (@ARGV) {
+for my $arg (@ARGV == 1 ? () : @ARGV) {
   if ($arg =~ m/^\S+$/) { push @words, $arg; }
   else { (my $q = $arg) =~ s/'/'\\''/g; push @words, "'$q'"; }
 }
-my $cmdtemplate = join(' ', @words);
+my $cmdtemplate = @ARGV == 1 ? $ARGV[0] : join(' ', @words);
 
 if ($max_jobs == 0) {
   my $cores = `nproc 2>/dev/null`; chomp $cores;

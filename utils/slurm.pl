@@ -85,12 +85,13 @@ my $logtemplate = shift @ARGV;
 if (defined $jobvar && $first != $last && $logtemplate !~ m/\b$jobvar\b/) {
   die "slurm.pl: the log name '$logtemplate' must contain $jobvar when running several jobs\n";
 }
+# A single argument is a whole shell command line.
 my @words;
-for my $arg (@ARGV) {
+for my $arg (@ARGV == 1 ? () : @ARGV) {
   if ($arg =~ m/^\S+$/) { push @words, $arg; }
   else { (my $q = $arg) =~ s/'/'\\''/g; push @words, "'$q'"; }
 }
-my $cmd = join(' ', @words);
+my $cmd = @ARGV == 1 ? $ARGV[0] : join(' ', @words);
 
 # The job script finds its index in SLURM_ARRAY_TASK_ID.
 my $logdir = dirname($logtemplate);

@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# The stage engine of every ESPnet-Unlearn recipe.  A recipe's run.sh calls
+# it with its own settings; see ./run.sh --help for the options.
+set -euo pipefail
+
+log() {
+  local fname=${BASH_SOURCE[1]##*/}
+  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+die() { log "ERROR: $*" >&2; exit 1; }
+SECONDS=0
+
+# General options
+stage=1               # first stage to run
+stop_stage=4          # last stage to run
+nj=2                  # parallel jobs for feature extraction and statistics
+ngpu=0                # GPUs for training (0: CPU)
+seed=0                # seed of every random choice of the recipe
+python=python3        # the Python of path.sh's environment
+expdir=exp            # where experiments go
+dumpdir=dump          # where features go
+
+# Data preparation (stage 1)
+local_data_opts=      # options passed to local/data.sh
+heldout_per_spk=8     # utterances per training speaker kept out of training (0: none)
+
+# Data sets
+train_set=train
+valid_set=valid
+test_sets=test
+heldout_set=heldout
+
+# Features (stage 2)
+fbank_conf=conf/fbank.conf
+
+# SER model (stages 3-4)
+ser_config=conf/train_ser.yaml   # ESPnet cls_train config
+ser_args=             # extra options for cls_train, e.g. "--max_epoch 5"
+tag=                  # experiment name suffix: exp/ser_<tag> (default: config name)
+ser_stats_dir=        # statistics dir (default: exp/ser_stats)
+feats_normalize=global_mvn  # normalisation of the features: global_mvn, utterance_mvn or none
+inference_model=valid.acc.best.pth  # model file used for decoding
+speech_fold_length=800  # batches with longer utterances (frames) are halved
+
+help_message=$(cat <<EOF
+Usage: $0 [options]
+Stages:
+  1 data preparation   2 fbank features   3 token list and statistics   4 SER training
+
+Options (default in brackets):
+  --stage N              first stage to run [${stage}]
+  --stop_stage N         last stage to run [${stop_stage}]
+  --nj N                 parallel jobs [${nj}]
+  --ngpu N               GPUs for training, 0 for CPU [${ngpu}]
+  --seed N               seed of the recipe's random choices [${seed}]
+  --python PY            Python interpreter [${python}]
+  --expdir DIR           experiment directory [${expdir}]
+  --dumpdir DIR          feature directory [${dumpdir}]
+  --local_data_opts STR  options for local/data.sh [${local_data_opts}]
+  --heldout_per_spk N    held-out utterances per training speaker [${heldout_per_spk}]
+  --train_set NAME       [${train_set}]
+  --valid_set NAME       [${valid_set}]
+  --test_sets "NAMES"    [${test_sets}]
+  --heldout_set NAME     [${heldout_set}]
+  --fbank_conf FILE      Kaldi-style fbank options [${fbank_conf}]
+  --ser_config FILE      ESPnet cls_train config [${ser_config}]
+  --ser_args STR         extra cls_train options, e.g. "--max_epoch 5" [${ser_args}]
+  --tag NAME             experiment tag: exp/ser_<tag> [name of --ser_config]
+  --ser_stats_dir DIR    statistics directory [exp/ser_stats]
+  --feats_normalize STR  global_mvn, utterance_mvn or none [${feats_normalize}]
+  --inference_model FILE model file for decoding [${inference_model}]
+  --speech_fold_length N utterance length (frames) above which batches shrink [${speech_fold_length}]
+  --config FILE          file of option settings, read first
+  --help                 this message
+The job back-end (local or slurm) is chosen in cmd.sh.
+EOF
+)
+
+. ./path.sh
+. ./cmd.sh
+. utils/parse_options.sh
+[ $# -eq 0 ] || die "unexpected arguments: $* (options are --name value; see --help)"
+
+[ -n "${tag}" ] || tag=$(basename "${ser_config}" .yaml)
+ser_exp="${expdir}/ser_${tag}"
+[ -n "${ser_stats_dir}" ] || ser_stats_dir="${expdir}/ser_stats"
+feats_dir="${dumpdir}/fbank"
+token_list=data/token_list
+all_sets="${train_set} ${valid_set} ${test_sets}"
+[ "${heldout_per_spk}" -gt 0 ] && all_sets+=" ${heldout_set}"
+
+# The package must be importable before any stage runs.
+if ! ${python} -c "import espnet2, espnet2_unlearn" 2>/dev/null; then
+  if [ -z "${VIRTUAL_ENV:-}" ] && [ -x "${MAIN_ROOT}/tools/setup_venv.sh" ]; then
+    log "No environment with espnet2 and espnet2_unlearn: making ${MAIN_ROOT}/.venv"
+    "${MAIN_ROOT}/tools/setup_venv.sh"
+    . ./path.sh
+  fi
+  ${python} -c "import espnet2, espnet2_unlearn" || die "${python} cannot import espnet2 and espnet2_unlearn"
+fi
+
+feat_dim_of() {  # feat_dim_of FEATS_SCP: the feature dimension of its first utterance
+  ${python} -c "import sys, kaldiio; print(next(iter(kaldiio.load_scp(sys.argv[1]).values())).shape[-1])" "$1"
+}
+
+need() {  # need FILE STAGE: a stage's input, made by an earlier stage
+  [ -e "$1" ] || die "$1 does not exist: run stage $2 first (--stage $2)"
+}
+
+# Decodes a set with ESPnet's own cls_inference: decode_set MODEL_DIR MODEL_FILE SET OUTDIR
+decode_set() {
+  local model_dir=$1 model_file=$2 dset=$3 outdir=$4
+  rm -rf "${outdir}"
+  mkdir -p "${outdir}"
+  ${decode_cmd} "${outdir}/inference.log" \
+    ${python} -m espnet2.bin.cls_inference \
+      --ngpu 0 --batch_size 1 --seed "${seed}" \
+      --data_path_and_name_and_type "${feats_dir}/${dset}/feats.scp,speech,kaldi_ark" \
+      --classification_train_config "${model_dir}/config.yaml" \
+      --classification_model_file "${model_dir}/${model_file}" \
+      --output_all_probabilities true \
+      --output_dir "${outdir}" \
+    || die "decoding ${dset} failed: see ${outdir}/inference.log"
+}
+
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+  log "Stage 1: data preparation"
+  [ -x local/data.sh ] || die "local/data.sh does not exist or is not executable"
+  local/data.sh ${local_data_opts} || die "local/data.sh failed"
+  for dset in ${train_set} ${valid_set} ${test_sets}; do
+    utils/validate_data_dir.sh "data/${dset}" || die "data/${dset} is not a valid data dir"
+  done
+  # Speakers must not be shared between training and evaluation sets.
+  for dset in ${valid_set} ${test_sets}; do
+    shared=$(LC_ALL=C comm -12 <(cut -d' ' -f1 "data/${train_set}/spk2utt" | LC_ALL=C sort) \
+                               <(cut -d' ' -f1 "data/${dset}/spk2utt" | LC_ALL=C sort) | head -n 3 | tr '\n' ' ')
+    [ -z "${shared}" ] || die "speakers ${shared}are in both data/${train_set} and data/${dset}"
+  done
+  if [ "${heldout_per_spk}" -gt 0 ]; then
+    # The held-out utterances of the training speakers are never trained on.
+    rm -rf "data/${train_set}_all"
+    mv "data/${train_set}" "data/${train_set}_all"
+    ${python} -m espnet2_unlearn.bin.select_heldout --per_spk "${heldout_per_spk}" --seed "${seed}" \
+      "data/${train_set}_all" > "data/${heldout_set}.list"
+    utils/filter_scp.pl --exclude "data/${heldout_set}.list" "data/${train_set}_all/utt2spk" \
+      | cut -d' ' -f1 > "data/${train_set}.list"
+    utils/subset_data_dir.sh --utt-list "data/${train_set}.list" "data/${train_set}_all" "data/${train_set}"
+    utils/subset_data_dir.sh --utt-list "data/${heldout_set}.list" "data/${train_set}_all" "data/${heldout_set}"
+    rm -f "data/${train_set}.list" "data/${heldout_set}.list"
+  fi
+  for dset in ${all_sets}; do
+    log "data/${dset}: $(wc -l < "data/${dset}/utt2spk") utterances, $(wc -l < "data/${dset}/spk2utt") speakers"
+  done
+fi
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+  log "Stage 2: fbank features (${fbank_conf}) -> ${feats_dir}"
+  need "${fbank_conf}" 2
+  for dset in ${all_sets}; do
+    need "data/${dset}/wav.scp" 1
+    utils/validate_data_dir.sh "data/${dset}" || die "data/${dset} is not a valid data dir"
+  done
+  for dset in ${all_sets}; do
+    out="${feats_dir}/${dset}"
+    tmp="${feats_dir}/.${dset}.tmp"
+    rm -rf "${tmp}"
+    mkdir -p "${tmp}/split${nj}" "${tmp}/data" "${tmp}/log"
+    _nj=$(( nj < $(wc -l < "data/${dset}/wav.scp") ? nj : $(wc -l < "data/${dset}/wav.scp") ))
+    split_files=""
+    for n in $(seq "${_nj}"); do split_files+=" ${tmp}/split${nj}/wav.${n}.scp"; done
+    utils/split_scp.pl "data/${dset}/wav.scp" ${split_files}
+    if ! ${train_cmd} JOB=1:"${_nj}" "${tmp}/log/fbank.JOB.log" \
+        ${python} -m espnet2_unlearn.bin.compute_fbank --fbank_conf "${fbank_conf}" \
+          "${tmp}/split${nj}/wav.JOB.scp" "${tmp}/data/feats.JOB.ark" \
+          "${tmp}/data/feats.JOB.scp" "${tmp}/data/utt2num_frames.JOB"; then
+      grep -h "^compute_fbank:" "${tmp}"/log/fbank.*.log >&2 || true
+      rm -rf "${tmp}"
+      die "feature extraction failed for data/${dset}"
+    fi
+    for n in $(seq "${_nj}"); do cat "${tmp}/data/feats.${n}.scp"; done \
+      | sed "s#${tmp}/data/#${out}/data/#" | LC_ALL=C sort > "${tmp}/feats.scp"
+    for n in $(seq "${_nj}"); do cat "${tmp}/data/utt2num_frames.${n}"; done | LC_ALL=C sort > "${tmp}/utt2num_frames"
+    rm -f "${tmp}"/data/feats.*.scp "${tmp}"/data/utt2num_frames.*
+    for f in text utt2spk spk2utt; do cp "data/${dset}/${f}" "${tmp}/${f}"; done
+    if [ "$(wc -l < "${tmp}/feats.scp")" -ne "$(wc -l < "data/${dset}/wav.scp")" ]; then
+      rm -rf "${tmp}"
+      die "feature extraction lost utterances of data/${dset}"
+    fi
+    utils/validate_data_dir.sh --no-wav true --no-feats false "${tmp}" || { rm -rf "${tmp}"; die "bad features for ${dset}"; }
+    rm -rf "${out}"
+    mv "${tmp}" "${out}"
+    log "${out}: $(wc -l < "${out}/feats.scp") utterances"
+  done
+fi
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+  log "Stage 3: token list and statistics -> ${token_list}, ${ser_stats_dir}"
+  for dset in ${train_set} ${valid_set}; do need "${feats_dir}/${dset}/feats.scp" 2; done
+  # Emotions in sorted order, then <unk> last, as CLSTask expects.
+  { cut -d' ' -f2- "data/${train_set}/text" | tr ' ' '\n' | LC_ALL=C sort -u; echo "<unk>"; } > "${token_list}.tmp"
+  for dset in ${all_sets}; do
+    utils/validate_data_dir.sh --no-wav true --no-feats false --token-list "${token_list}.tmp" \
+      "${feats_dir}/${dset}" || { rm -f "${token_list}.tmp"; die "${feats_dir}/${dset} has labels never seen in training"; }
+  done
+  mv "${token_list}.tmp" "${token_list}"
+  log "${token_list}: $(($(wc -l < "${token_list}") - 1)) classes: $(head -n -1 "${token_list}" | tr '\n' ' ')"
+
+  tmp="${ser_stats_dir}.tmp"
+  rm -rf "${tmp}"
+  mkdir -p "${tmp}/logdir"
+  _nj=$(( nj < $(wc -l < "${feats_dir}/${valid_set}/feats.scp") ? nj : $(wc -l < "${feats_dir}/${valid_set}/feats.scp") ))
+  for dset in train valid; do
+    eval "_set=\${${dset}_set}"
+    split_files=""
+    for n in $(seq "${_nj}"); do split_files+=" ${tmp}/logdir/${dset}.${n}.scp"; done
+    utils/split_scp.pl "${feats_dir}/${_set}/feats.scp" ${split_files}
+  done
+  ${train_cmd} JOB=1:"${_nj}" "${tmp}/logdir/stats.JOB.log" \
+    ${python} -m espnet2.bin.cls_train \
+      --collect_stats true \
+      --use_preprocessor true \
+      --token_list "${token_list}" \
+      --input_size "$(feat_dim_of "${feats_dir}/${train_set}/feats.scp")" \
+      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
+      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
+      --train_shape_file "${tmp}/logdir/train.JOB.scp" \
+      --valid_shape_file "${tmp}/logdir/valid.JOB.scp" \
+      --output_dir "${tmp}/logdir/stats.JOB" \
+      --config "${ser_config}" \
+      ${ser_args} \
+    || { rm -rf "${tmp}"; die "collecting statistics failed"; }
+  stats_dirs=""
+  for n in $(seq "${_nj}"); do stats_dirs+=" --input_dir ${tmp}/logdir/stats.${n}"; done
+  ${python} -m espnet2.bin.aggregate_stats_dirs ${stats_dirs} --output_dir "${tmp}"
+  rm -rf "${ser_stats_dir}"
+  mv "${tmp}" "${ser_stats_dir}"
+  log "${ser_stats_dir}: shapes and feature statistics of ${train_set} and ${valid_set}"
+fi
+
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+  log "Stage 4: SER training -> ${ser_exp}"
+  need "${token_list}" 3
+  need "${ser_stats_dir}/train/speech_shape" 3
+  need "${ser_config}" 4
+  feat_dim=$(feat_dim_of "${feats_dir}/${train_set}/feats.scp")
+  norm_opts=""
+  case "${feats_normalize}" in
+    global_mvn) norm_opts="--normalize global_mvn --normalize_conf stats_file=${ser_stats_dir}/train/feats_stats.npz" ;;
+    utterance_mvn) norm_opts="--normalize utterance_mvn" ;;
+    none) norm_opts="--normalize none" ;;
+    *) die "--feats_normalize must be global_mvn, utterance_mvn or none, got '${feats_normalize}'" ;;
+  esac
+  mkdir -p "${ser_exp}"
+  log "Training log: ${ser_exp}/train.log"
+  ${cuda_cmd} --gpu "${ngpu}" "${ser_exp}/train.log" \
+    ${python} -m espnet2.bin.cls_train \
+      --use_preprocessor true \
+      --token_list "${token_list}" \
+      --input_size "${feat_dim}" \
+      ${norm_opts} \
+      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
+      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
+      --train_shape_file "${ser_stats_dir}/train/speech_shape" \
+      --valid_shape_file "${ser_stats_dir}/valid/speech_shape" \
+      --fold_length "${speech_fold_length}" \
+      --resume true \
+      --ngpu "${ngpu}" \
+      --seed "${seed}" \
+      --output_dir "${ser_exp}" \
+      --config "${ser_config}" \
+      ${ser_args} \
+    || die "training failed: see ${ser_exp}/train.log"
+  need "${ser_exp}/${inference_model}" 4
+
+  # Numbers that later stages compare against, without reading data again.
+  decode_sets="${valid_set} ${test_sets}"
+  [ "${heldout_per_spk}" -gt 0 ] && decode_sets="${heldout_set} ${decode_sets}"
+  stats_args=""
+  for dset in ${decode_sets}; do
+    decode_set "${ser_exp}" "${inference_model}" "${dset}" "${ser_exp}/decode_${inference_model%.pth}/${dset}"
+  done
+  for dset in ${heldout_set} ${valid_set}; do
+    [ -d "${ser_exp}/decode_${inference_model%.pth}/${dset}" ] || continue
+    stats_args+=" ${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
+  done
+  ${python} -m espnet2_unlearn.bin.reference_stats --token_list "${token_list}" \
+    --model "${inference_model}" --output "${ser_exp}/reference_stats.json" ${stats_args}
+  for dset in ${test_sets}; do
+    ${python} -m espnet2_unlearn.bin.reference_stats --token_list "${token_list}" \
+      --model "${inference_model}" --output "${ser_exp}/decode_${inference_model%.pth}/${dset}/scores.json" \
+      "${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
+  done
+  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json"
+fi
+
+log "Finished stages ${stage}-${stop_stage} in ${SECONDS} s"

@@ -7,7 +7,10 @@ log() {
   local fname=${BASH_SOURCE[1]##*/}
   echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
 }
-die() { log "ERROR: $*" >&2; exit 1; }
+die() {
+  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) ERROR: $*" >&2
+  exit 1
+}
 SECONDS=0
 
 # General options
@@ -160,12 +163,15 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     need "data/${dset}/wav.scp" 1
     utils/validate_data_dir.sh "data/${dset}" || die "data/${dset} is not a valid data dir"
   done
+  # All sets are made under temporary names and renamed only when every
+  # one of them succeeded.
+  cleanup_tmp() { for d in ${all_sets}; do rm -rf "${feats_dir}/.${d}.tmp"; done; }
   for dset in ${all_sets}; do
-    out="${feats_dir}/${dset}"
     tmp="${feats_dir}/.${dset}.tmp"
     rm -rf "${tmp}"
     mkdir -p "${tmp}/split${nj}" "${tmp}/data" "${tmp}/log"
-    _nj=$(( nj < $(wc -l < "data/${dset}/wav.scp") ? nj : $(wc -l < "data/${dset}/wav.scp") ))
+    num_utts=$(wc -l < "data/${dset}/wav.scp")
+    _nj=$(( nj < num_utts ? nj : num_utts ))
     split_files=""
     for n in $(seq "${_nj}"); do split_files+=" ${tmp}/split${nj}/wav.${n}.scp"; done
     utils/split_scp.pl "data/${dset}/wav.scp" ${split_files}
@@ -174,22 +180,23 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
           "${tmp}/split${nj}/wav.JOB.scp" "${tmp}/data/feats.JOB.ark" \
           "${tmp}/data/feats.JOB.scp" "${tmp}/data/utt2num_frames.JOB"; then
       grep -h "^compute_fbank:" "${tmp}"/log/fbank.*.log >&2 || true
-      rm -rf "${tmp}"
-      die "feature extraction failed for data/${dset}"
+      cleanup_tmp
+      die "feature extraction failed for data/${dset}; nothing was written to ${feats_dir}"
     fi
     for n in $(seq "${_nj}"); do cat "${tmp}/data/feats.${n}.scp"; done \
-      | sed "s#${tmp}/data/#${out}/data/#" | LC_ALL=C sort > "${tmp}/feats.scp"
+      | sed "s#${tmp}/data/#${feats_dir}/${dset}/data/#" | LC_ALL=C sort > "${tmp}/feats.scp"
     for n in $(seq "${_nj}"); do cat "${tmp}/data/utt2num_frames.${n}"; done | LC_ALL=C sort > "${tmp}/utt2num_frames"
     rm -f "${tmp}"/data/feats.*.scp "${tmp}"/data/utt2num_frames.*
     for f in text utt2spk spk2utt; do cp "data/${dset}/${f}" "${tmp}/${f}"; done
-    if [ "$(wc -l < "${tmp}/feats.scp")" -ne "$(wc -l < "data/${dset}/wav.scp")" ]; then
-      rm -rf "${tmp}"
+    if [ "$(wc -l < "${tmp}/feats.scp")" -ne "${num_utts}" ]; then
+      cleanup_tmp
       die "feature extraction lost utterances of data/${dset}"
     fi
-    utils/validate_data_dir.sh --no-wav true --no-feats false "${tmp}" || { rm -rf "${tmp}"; die "bad features for ${dset}"; }
-    rm -rf "${out}"
-    mv "${tmp}" "${out}"
-    log "${out}: $(wc -l < "${out}/feats.scp") utterances"
+  done
+  for dset in ${all_sets}; do
+    rm -rf "${feats_dir:?}/${dset}"
+    mv "${feats_dir}/.${dset}.tmp" "${feats_dir}/${dset}"
+    log "${feats_dir}/${dset}: $(wc -l < "${feats_dir}/${dset}/feats.scp") utterances"
   done
 fi
 

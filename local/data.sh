@@ -3,8 +3,8 @@
 # ${BUILTIN} (db.sh) and writes data/{train,valid,test}.
 set -euo pipefail
 help_message="Usage: $0 [--num_speakers N] [--utts_per_emotion N] [--seed N]"
-num_speakers=16
-num_valid_speakers=2
+num_speakers=20
+num_valid_speakers=4
 num_test_speakers=4
 utts_per_emotion=16
 seed=0

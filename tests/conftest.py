@@ -1,5 +1,6 @@
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ def run(cmd, cwd=None, check=True, env=None, **kw):
     """Runs a command through bash, returning the CompletedProcess; on an
     unexpected exit status the assertion shows its output."""
     full_env = dict(os.environ)
+    # The commands run with the Python that runs the tests.
+    full_env["PATH"] = f"{Path(sys.executable).parent}:{full_env['PATH']}"
     full_env.update(env or {})
     proc = subprocess.run(
         cmd if isinstance(cmd, list) else ["bash", "-c", cmd],

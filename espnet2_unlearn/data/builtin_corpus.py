@@ -76,7 +76,7 @@ def make_speakers(num_speakers: int, seed: int) -> List[Speaker]:
                 tilt=float(rng.uniform(-3.0, 1.5)),
                 breath=float(rng.uniform(0.02, 0.12)),
                 rate=float(rng.uniform(3.6, 5.4)),
-                expressiveness=float(rng.uniform(0.45, 1.25)),
+                expressiveness=float(rng.uniform(0.6, 1.3)),
             )
         )
     return speakers
@@ -103,7 +103,7 @@ def synthesize(speaker: Speaker, emotion: str, seed: int) -> np.ndarray:
     """One utterance as float32 samples in [-1, 1] at SAMPLE_RATE."""
     rng = np.random.default_rng(seed)
     pitch, prange, gain_db, rate, tilt, breath = EMOTION_PROSODY[emotion]
-    e = speaker.expressiveness * rng.uniform(0.6, 1.4)
+    e = speaker.expressiveness * rng.uniform(0.7, 1.3)
 
     def towards(value: float, neutral: float, noise: float) -> float:
         return neutral + (value - neutral) * e + rng.normal(0, noise)
@@ -111,7 +111,7 @@ def synthesize(speaker: Speaker, emotion: str, seed: int) -> np.ndarray:
     f0 = speaker.f0 * towards(pitch, 1.0, 0.06)
     semitones = speaker.f0_range * max(0.2, towards(prange, 1.0, 0.25))
     syl_rate = speaker.rate * max(0.5, towards(rate, 1.0, 0.08))
-    level_db = towards(gain_db, 0.0, 2.5) + rng.normal(0, 3.0)  # + recording level
+    level_db = towards(gain_db, 0.0, 2.5) + rng.normal(0, 2.0)  # + recording level
     tilt_db = speaker.tilt + towards(tilt, 0.0, 0.8)
     breathiness = float(np.clip(speaker.breath + towards(breath, 0.0, 0.02), 0.0, 0.4))
 

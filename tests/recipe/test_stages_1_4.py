@@ -1,0 +1,140 @@
+"""run.sh stages 1-4 for real on a tiny built-in corpus, then ESPnet's own
+cls_inference on the trained model."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import make_recipe_dir, run
+from espnet2_unlearn.data.kaldi_dir import read_table
+
+TINY = ('--local_data_opts "--num_speakers 6 --num_valid_speakers 1 --num_test_speakers 1 '
+        '--utts_per_emotion 3" --heldout_per_spk 2 --nj 2')
+TINY_TRAIN = '--ser_args "--max_epoch 2 --batch_size 8"'
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    d = make_recipe_dir(tmp_path_factory.mktemp("e2e") / "recipe")
+    proc = run(f"./run.sh --stop_stage 4 {TINY} {TINY_TRAIN}", cwd=d)
+    return d, proc
+
+
+def test_data_dirs_and_heldout(trained):
+    d, _ = trained
+    train = read_table(d / "data/train/utt2spk")
+    heldout = read_table(d / "data/heldout/utt2spk")
+    test = read_table(d / "data/test/utt2spk")
+    assert len(train) == 4 * 12 - 8 and len(heldout) == 8
+    assert not set(train) & set(heldout)
+    assert set(heldout.values()) == set(train.values())  # heldout: the training speakers
+    assert not set(test.values()) & set(train.values())
+
+
+def test_features_lose_no_utterance(trained):
+    d, _ = trained
+    for dset in ("train", "valid", "test", "heldout"):
+        feats = read_table(d / f"dump/fbank/{dset}/feats.scp")
+        assert set(feats) == set(read_table(d / f"data/{dset}/wav.scp"))
+        assert all(v.startswith(f"dump/fbank/{dset}/data/feats.") for v in feats.values())
+    assert not list((d / "dump/fbank").glob(".*"))
+
+
+def test_token_list_and_model_files(trained):
+    d, proc = trained
+    assert (d / "data/token_list").read_text().split() == ["angry", "happy", "neutral", "sad", "<unk>"]
+    exp = d / "exp/ser_train_ser"
+    for name in ("config.yaml", "valid.acc.best.pth", "train.log", "images", "reference_stats.json"):
+        assert (exp / name).exists(), name
+    stats = json.loads((exp / "reference_stats.json").read_text())
+    assert set(stats["sets"]) == {"heldout", "valid"}
+    for s in stats["sets"].values():
+        assert 0 <= s["accuracy"] <= 1 and set(s["loss_quantiles"]) == {"0.1", "0.25", "0.5", "0.75", "0.9"}
+    assert "Finished stages 1-4" in proc.stdout
+
+
+def test_espnet_cls_inference_loads_the_model(trained):
+    d, _ = trained
+    exp = d / "exp/ser_train_ser"
+    run("python -m espnet2.bin.cls_inference --output_dir out "
+        "--data_path_and_name_and_type dump/fbank/test/feats.scp,speech,kaldi_ark "
+        f"--classification_train_config {exp}/config.yaml --classification_model_file {exp}/valid.acc.best.pth",
+        cwd=d)
+    predicted = read_table(d / "out/prediction/text")
+    assert set(predicted) == set(read_table(d / "data/test/text"))
+    assert set(predicted.values()) <= {"angry", "happy", "neutral", "sad"}
+
+
+def test_help_lists_the_options(trained):
+    d, _ = trained
+    out = run("./run.sh --help", cwd=d).stdout
+    for opt in ("--stage", "--stop_stage", "--nj", "--ngpu", "--ser_config", "--ser_args", "--tag"):
+        assert opt in out
+
+
+# Bad input: each case starts from a copy of the prepared recipe dir.
+
+@pytest.fixture
+def prepared(trained, tmp_path):
+    src, _ = trained
+    d = make_recipe_dir(tmp_path / "recipe")
+    shutil.rmtree(d / "conf")
+    for name in ("conf", "data", "downloads"):
+        shutil.copytree(src / name, d / name, symlinks=True)
+    return d
+
+
+def stage2_fails(d, *messages):
+    proc = run(f"./run.sh --stage 2 --stop_stage 2 {TINY}", cwd=d, check=False)
+    for m in messages:
+        assert m in proc.stderr + proc.stdout, m
+    assert not (d / "dump").exists() or not any((d / "dump/fbank").iterdir())
+    return proc
+
+
+def test_missing_wav(prepared):
+    utt, wav = sorted(read_table(prepared / "data/train/wav.scp").items())[1]
+    (prepared / wav).unlink()
+    stage2_fails(prepared, f"utterance {utt}", "cannot read audio")
+
+
+def test_wav_with_another_sample_rate(prepared):
+    import soundfile
+
+    utt, wav = sorted(read_table(prepared / "data/test/wav.scp").items())[-1]
+    audio, _ = soundfile.read(prepared / wav)
+    soundfile.write(prepared / wav, audio[::2], 8000)
+    stage2_fails(prepared, f"utterance {utt}", "8000 Hz, expected 16000 Hz")
+
+
+def test_text_line_with_missing_field(prepared):
+    text = prepared / "data/valid/text"
+    lines = text.read_text().splitlines()
+    lines[2] = lines[2].split()[0]
+    text.write_text("\n".join(lines) + "\n")
+    stage2_fails(prepared, "data/valid/text:3:")
+
+
+def test_files_disagree_on_utterances(prepared):
+    wav_scp = prepared / "data/train/wav.scp"
+    lines = wav_scp.read_text().splitlines()
+    wav_scp.write_text("\n".join(lines[:3] + lines[4:]) + "\n")
+    missing = lines[3].split()[0]
+    stage2_fails(prepared, f"utterance {missing} is in data/train/utt2spk but not in data/train/wav.scp")
+
+
+def test_stages_out_of_order(prepared):
+    proc = run(f"./run.sh --stage 3 --stop_stage 3 {TINY}", cwd=prepared, check=False)
+    assert "dump/fbank/train/feats.scp does not exist: run stage 2 first" in proc.stderr
+    proc = run(f"./run.sh --stage 4 --stop_stage 4 {TINY}", cwd=prepared, check=False)
+    assert "does not exist: run stage 3 first" in proc.stderr
+    assert not (prepared / "exp").exists()
+    shutil.rmtree(prepared / "data")
+    proc = run(f"./run.sh --stage 2 --stop_stage 2 {TINY}", cwd=prepared, check=False)
+    assert "run stage 1 first" in proc.stderr
+
+
+def test_unknown_option(prepared):
+    proc = run("./run.sh --no_such_option 1", cwd=prepared, check=False)
+    assert "unknown option --no_such_option" in proc.stderr

@@ -287,9 +287,12 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   decode_sets="${valid_set} ${test_sets}"
   [ "${heldout_per_spk}" -gt 0 ] && decode_sets="${heldout_set} ${decode_sets}"
   stats_args=""
+  pids=()
   for dset in ${decode_sets}; do
-    decode_set "${ser_exp}" "${inference_model}" "${dset}" "${ser_exp}/decode_${inference_model%.pth}/${dset}"
+    decode_set "${ser_exp}" "${inference_model}" "${dset}" "${ser_exp}/decode_${inference_model%.pth}/${dset}" &
+    pids+=($!)
   done
+  for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed"; done
   for dset in ${heldout_set} ${valid_set}; do
     [ -d "${ser_exp}/decode_${inference_model%.pth}/${dset}" ] || continue
     stats_args+=" ${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"

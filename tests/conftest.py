@@ -14,9 +14,9 @@ def run(cmd, cwd=None, check=True, env=None, **kw):
     """Runs a command through bash, returning the CompletedProcess; on an
     unexpected exit status the assertion shows its output."""
     full_env = dict(os.environ)
+    full_env.update(env or {})
     # The commands run with the Python that runs the tests.
     full_env["PATH"] = f"{Path(sys.executable).parent}:{full_env['PATH']}"
-    full_env.update(env or {})
     proc = subprocess.run(
         cmd if isinstance(cmd, list) else ["bash", "-c", cmd],
         cwd=cwd, env=full_env, capture_output=True, text=True, **kw
@@ -41,3 +41,40 @@ def make_recipe_dir(path: Path) -> Path:
 @pytest.fixture
 def recipe_dir(tmp_path):
     return make_recipe_dir(tmp_path / "recipe")
+
+
+# Records its arguments, then runs the job script once per array index with
+# SLURM_ARRAY_TASK_ID set, writing each task's output where --output says.
+FAKE_SBATCH = r"""#!/usr/bin/env python3
+import json, os, re, subprocess, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_SBATCH_RECORD"], "a") as f:
+    f.write(json.dumps(args) + "\n")
+script = args[-1]
+array = next((a.split("=", 1)[1] for a in args if a.startswith("--array=")), None)
+output = next((a.split("=", 1)[1] for a in args if a.startswith("--output=")), "slurm-%a.out")
+if array:
+    first, last = map(int, re.match(r"(\d+)-(\d+)", array).groups())
+    indices = range(first, last + 1)
+else:
+    indices = [None]
+for i in indices:
+    env = dict(os.environ)
+    if i is not None:
+        env["SLURM_ARRAY_TASK_ID"] = str(i)
+    with open(output.replace("%a", str(i)), "w") as out:
+        subprocess.run(["bash", script], env=env, stdout=out, stderr=subprocess.STDOUT)
+print("Submitted batch job 4242")
+"""
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    sbatch = bindir / "sbatch"
+    sbatch.write_text(FAKE_SBATCH)
+    sbatch.chmod(0o755)
+    record = tmp_path / "sbatch_calls.jsonl"
+    env = {"PATH": f"{bindir}:{os.environ['PATH']}", "FAKE_SBATCH_RECORD": str(record)}
+    return env, record

@@ -138,3 +138,14 @@ def test_stages_out_of_order(prepared):
 def test_unknown_option(prepared):
     proc = run("./run.sh --no_such_option 1", cwd=prepared, check=False)
     assert "unknown option --no_such_option" in proc.stderr
+
+
+def test_stage_2_through_slurm(prepared, cluster):
+    env, record = cluster
+    env["cmd_backend"] = "slurm"
+    run(f"./run.sh --stage 2 --stop_stage 2 {TINY}", cwd=prepared, env=env)
+    submissions = record.read_text().splitlines()
+    assert len(submissions) == 4 and all('"--array=1-2"' in s for s in submissions)
+    for dset in ("train", "valid", "test", "heldout"):
+        feats = read_table(prepared / f"dump/fbank/{dset}/feats.scp")
+        assert set(feats) == set(read_table(prepared / f"data/{dset}/wav.scp"))

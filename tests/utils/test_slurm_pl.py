@@ -2,50 +2,9 @@
 
 import json
 
-import pytest
-
 from conftest import ROOT, run
 
 SLURM_PL = str(ROOT / "utils" / "slurm.pl")
-
-# Records its arguments, then runs the job script once per array index with
-# SLURM_ARRAY_TASK_ID set, writing each task's output where --output says.
-FAKE_SBATCH = r"""#!/usr/bin/env python3
-import json, os, re, subprocess, sys
-args = sys.argv[1:]
-with open(os.environ["FAKE_SBATCH_RECORD"], "a") as f:
-    f.write(json.dumps(args) + "\n")
-script = args[-1]
-array = next((a.split("=", 1)[1] for a in args if a.startswith("--array=")), None)
-output = next((a.split("=", 1)[1] for a in args if a.startswith("--output=")), "slurm-%a.out")
-if array:
-    first, last = map(int, re.match(r"(\d+)-(\d+)", array).groups())
-    indices = range(first, last + 1)
-else:
-    indices = [None]
-for i in indices:
-    env = dict(os.environ)
-    if i is not None:
-        env["SLURM_ARRAY_TASK_ID"] = str(i)
-    with open(output.replace("%a", str(i)), "w") as out:
-        subprocess.run(["bash", script], env=env, stdout=out, stderr=subprocess.STDOUT)
-print("Submitted batch job 4242")
-"""
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    sbatch = bindir / "sbatch"
-    sbatch.write_text(FAKE_SBATCH)
-    sbatch.chmod(0o755)
-    record = tmp_path / "sbatch_calls.jsonl"
-    import os
-
-    env = {"PATH": f"{bindir}:{os.environ['PATH']}", "FAKE_SBATCH_RECORD": str(record)}
-    return env, record
-
 
 def calls(record):
     return [json.loads(line) for line in record.read_text().splitlines()]

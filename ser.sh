@@ -15,7 +15,7 @@ SECONDS=0
 
 # General options
 stage=1               # first stage to run
-stop_stage=4          # last stage to run
+stop_stage=5          # last stage to run
 nj=2                  # parallel jobs for feature extraction and statistics
 ngpu=0                # GPUs for training (0: CPU)
 seed=0                # seed of every random choice of the recipe
@@ -45,10 +45,19 @@ feats_normalize=global_mvn  # normalisation of the features: global_mvn, utteran
 inference_model=valid.acc.best.pth  # model file used for decoding
 speech_fold_length=800  # batches with longer utterances (frames) are halved
 
+# Unlearning (stage 5)
+ser_exp=              # the model to unlearn from (default: exp/ser_<tag> of stage 4)
+forget_list=          # Kaldi data dir (subset of data/train) or file of utterance ids
+default_forget_utts=50  # size of the random forget set made when --forget_list is not given
+unlearn_config=conf/unlearn.yaml  # unlearning hyper-parameters
+unlearn_args=         # extra options, e.g. "--adv_weight 0 --max_steps 20"
+unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget list)
+
 help_message=$(cat <<EOF
 Usage: $0 [options]
 Stages:
   1 data preparation   2 fbank features   3 token list and statistics   4 SER training
+  5 unlearning of --forget_list
 
 Options (default in brackets):
   --stage N              first stage to run [${stage}]
@@ -73,6 +82,13 @@ Options (default in brackets):
   --feats_normalize STR  global_mvn, utterance_mvn or none [${feats_normalize}]
   --inference_model FILE model file for decoding [${inference_model}]
   --speech_fold_length N utterance length (frames) above which batches shrink [${speech_fold_length}]
+  --ser_exp DIR          model to unlearn from [exp/ser_<tag>]
+  --forget_list LIST     data dir or id file of the utterances to forget
+                         [none: ${default_forget_utts} random training utterances]
+  --default_forget_utts N size of that default forget set [${default_forget_utts}]
+  --unlearn_config FILE  unlearning hyper-parameters [${unlearn_config}]
+  --unlearn_args STR     extra unlearning options, e.g. "--adv_weight 0" [${unlearn_args}]
+  --unlearn_tag NAME     output exp/unlearn_<tag> [name of the forget list]
   --config FILE          file of option settings, read first
   --help                 this message
 The job back-end (local or slurm) is chosen in cmd.sh.
@@ -85,7 +101,7 @@ EOF
 [ $# -eq 0 ] || die "unexpected arguments: $* (options are --name value; see --help)"
 
 [ -n "${tag}" ] || tag=$(basename "${ser_config}" .yaml)
-ser_exp="${expdir}/ser_${tag}"
+[ -n "${ser_exp}" ] || ser_exp="${expdir}/ser_${tag}"
 [ -n "${ser_stats_dir}" ] || ser_stats_dir="${expdir}/ser_stats"
 feats_dir="${dumpdir}/fbank"
 token_list=data/token_list
@@ -305,6 +321,26 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
       "${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
   done
   log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json"
+fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+  log "Stage 5: unlearning -> ${expdir}/unlearn_*"
+  need "${feats_dir}/${train_set}/feats.scp" 2
+  need "${ser_exp}/config.yaml" 4
+  need "${ser_exp}/${inference_model}" 4
+  if [ -z "${forget_list}" ]; then
+    forget_list="data/forget_rand${default_forget_utts}_seed${seed}"
+    [ -d "${forget_list}" ] || ${python} -m espnet2_unlearn.bin.make_forget \
+      --num_utts "${default_forget_utts}" --seed "${seed}" "data/${train_set}" "${forget_list}"
+    log "No --forget_list given: forgetting ${forget_list} (${default_forget_utts} random training utterances, seed ${seed})"
+  fi
+  "${MAIN_ROOT}/unlearn.sh" \
+    --cls_exp "${ser_exp}" --inference_model "${inference_model}" \
+    --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
+    --forget_list "${forget_list}" \
+    --unlearn_config "${unlearn_config}" --unlearn_args "${unlearn_args} --seed ${seed}" \
+    --unlearn_tag "${unlearn_tag}" \
+    --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
 fi
 
 log "Finished stages ${stage}-${stop_stage} in ${SECONDS} s"

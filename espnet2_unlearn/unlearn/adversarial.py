@@ -1,0 +1,69 @@
+"""Adversarial retention: targeted PGD examples around each forget utterance,
+labelled by the original model.  Training on them keeps the original
+decision boundaries near the forget set, standing in for the remaining data
+that unlearning does not read."""
+
+from dataclasses import dataclass
+from typing import List
+
+import torch
+import torch.nn.functional as F
+
+from espnet2_unlearn.unlearn.forget_set import ForgetSet, logits_of, pad
+
+
+@dataclass
+class AdversarialSet:
+    speech: List[torch.Tensor]  # unpadded, like ForgetSet.speech
+    labels: torch.Tensor  # the original model's predictions on them
+    targets: torch.Tensor  # the classes the attack aimed at
+    sources: torch.Tensor  # index of the forget utterance each came from
+
+    @property
+    def success_rate(self) -> float:
+        return float((self.labels == self.targets).float().mean()) if len(self.labels) else 0.0
+
+
+def draw_targets(labels: torch.Tensor, num_classes: int, per_utt: int, generator: torch.Generator) -> torch.Tensor:
+    """(N, per_utt) target classes, none equal to the true label; each row
+    walks a random order of the other classes, so targets spread evenly."""
+    rows = []
+    for y in labels.tolist():
+        others = torch.tensor([c for c in range(num_classes) if c != y])
+        order = others[torch.randperm(len(others), generator=generator)]
+        rows.append(order.repeat((per_utt + len(order) - 1) // len(order))[:per_utt])
+    return torch.stack(rows)
+
+
+def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, generator) -> torch.Tensor:
+    """Inputs within an L-inf ball of radius adv_clip that push the model
+    towards the targets: random start, then signed-gradient steps."""
+    mask = (torch.arange(speech.shape[1])[None, :] < lengths[:, None]).to(speech.dtype)
+    mask = mask.view(*mask.shape, *([1] * (speech.dim() - 2)))
+    delta = (torch.rand(speech.shape, generator=generator) * 2 - 1).to(speech) * adv_clip * mask
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = F.cross_entropy(logits_of(model, speech + delta, lengths), targets)
+        (grad,) = torch.autograd.grad(loss, delta)
+        delta = (delta - step_size * grad.sign() * mask).clamp(-adv_clip, adv_clip).detach()
+    return (speech + delta).detach()
+
+
+def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: int, adv_clip: float,
+                         step_size: float, steps: int, seed: int, batch_size: int = 16) -> AdversarialSet:
+    """per_utt examples per forget utterance against `model` (in eval mode)."""
+    generator = torch.Generator().manual_seed(seed)
+    targets = draw_targets(forget.labels, num_classes, per_utt, generator)
+    sources = torch.arange(len(forget)).repeat_interleave(per_utt)
+    flat_targets = targets.reshape(-1)
+    speech, labels = [], []
+    for start in range(0, len(sources), batch_size):
+        idx = sources[start : start + batch_size]
+        x, lengths = pad([forget.speech[i] for i in idx])
+        x_adv = targeted_pgd(model, x, lengths, flat_targets[start : start + batch_size],
+                             adv_clip, step_size, steps, generator)
+        with torch.no_grad():
+            labels.append(logits_of(model, x_adv, lengths).argmax(-1))
+        speech += [x_adv[i, : lengths[i]] for i in range(len(idx))]
+    return AdversarialSet(speech=speech, labels=torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long),
+                          targets=flat_targets, sources=sources)

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Unlearning (stage 5) for any ESPnet classification recipe: makes a trained
+# cls model forget the utterances of a forget list, reading nothing else of
+# the training data.  Run it from the recipe directory (its path.sh and
+# cmd.sh are used), e.g. in an egs2/*/cls1 recipe:
+#
+#   /path/to/espnet_unlearn/unlearn.sh --cls_exp exp/cls_train \
+#       --train_dir dump/raw/train --speech_file wav.scp --speech_type sound \
+#       --forget_list data/forget
+set -euo pipefail
+log() {
+  local fname=${BASH_SOURCE[1]##*/}
+  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+die() {
+  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) ERROR: $*" >&2
+  exit 1
+}
+unlearn_root=$(dirname "$(readlink -f "$0")")
+
+cls_exp=                    # the trained model's experiment dir
+inference_model=valid.acc.best.pth  # its model file
+train_dir=dump/fbank/train  # training data: speech file, text (labels), utt2spk
+speech_file=feats.scp       # the speech file in train_dir
+speech_type=kaldi_ark       # its ESPnet data type (kaldi_ark, sound, ...)
+forget_list=                # a Kaldi data dir or a file of utterance ids (required)
+forget_request=auto         # utterance, speaker, or auto: speaker if it holds all of each speaker's utterances
+unlearn_config=conf/unlearn.yaml
+unlearn_args=               # extra options, e.g. "--adv_weight 0"
+unlearn_tag=                # output: exp/unlearn_<tag> (default: name of the forget list)
+expdir=exp
+ngpu=0
+python=python3
+
+help_message="Usage: $0 --cls_exp DIR --forget_list LIST [options]
+Options (default in brackets):
+  --cls_exp DIR          experiment dir of the trained classification model (required)
+  --inference_model FILE model file in it [${inference_model}]
+  --train_dir DIR        dir with the training speech file, text and utt2spk [${train_dir}]
+  --speech_file NAME     speech file in --train_dir [${speech_file}]
+  --speech_type TYPE     its ESPnet data type [${speech_type}]
+  --forget_list LIST     Kaldi data dir or file of utterance ids to forget (required)
+  --forget_request STR   utterance, speaker or auto [${forget_request}]
+  --unlearn_config FILE  hyper-parameters [${unlearn_config}]
+  --unlearn_args STR     extra options for espnet2_unlearn.bin.unlearn_train
+  --unlearn_tag NAME     output dir exp/unlearn_<tag> [name of --forget_list]
+  --expdir DIR           [${expdir}]
+  --ngpu N               [${ngpu}]
+  --python PY            [${python}]"
+[ -f ./path.sh ] && . ./path.sh
+[ -f ./cmd.sh ] && . ./cmd.sh
+: "${cuda_cmd:=${unlearn_root}/utils/run.pl}"
+. "${unlearn_root}/utils/parse_options.sh"
+[ $# -eq 0 ] || die "unexpected arguments: $*"
+
+[ -n "${cls_exp}" ] || die "--cls_exp is required"
+[ -n "${forget_list}" ] || die "--forget_list is required"
+[ -e "${forget_list}" ] || die "forget list ${forget_list} does not exist"
+for f in "${cls_exp}/config.yaml" "${cls_exp}/${inference_model}" "${train_dir}/${speech_file}" "${train_dir}/text"; do
+  [ -e "${f}" ] || die "${f} does not exist"
+done
+[ -f "${unlearn_config}" ] || die "unlearning config ${unlearn_config} does not exist"
+[ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
+outdir="${expdir}/unlearn_${unlearn_tag}"
+[ ! -e "${outdir}" ] || die "${outdir} already exists: every run writes a new directory (choose --unlearn_tag)"
+
+if [ "${forget_request}" = auto ]; then
+  # A speaker request takes every training utterance of its speakers.
+  ids_file="${forget_list}"
+  [ -d "${forget_list}" ] && ids_file="${forget_list}/utt2spk"
+  if [ -f "${train_dir}/utt2spk" ] && awk -v ids="${ids_file}" '
+      BEGIN { while ((getline line < ids) > 0) { split(line, f, " "); if (f[1] != "") want[f[1]] = 1 } }
+      { spk[$1] = $2; if ($1 in want) hit[$2] = 1 }
+      END { for (u in want) if (!(u in spk)) exit 1
+            for (u in spk) if ((spk[u] in hit) && !(u in want)) exit 1
+            exit 0 }' "${train_dir}/utt2spk"; then
+    forget_request=speaker
+  else
+    forget_request=utterance
+  fi
+fi
+
+mkdir -p "${expdir}/logs"
+logfile="${expdir}/logs/unlearn_${unlearn_tag}.log"
+log "Unlearning ${cls_exp}/${inference_model} on ${forget_list} (${forget_request} request) -> ${outdir}"
+log "Log: ${logfile}"
+${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
+  ${python} -m espnet2_unlearn.bin.unlearn_train \
+    --config "${unlearn_config}" \
+    --source_model "${cls_exp}/${inference_model}" \
+    --source_config "${cls_exp}/config.yaml" \
+    --forget_list "${forget_list}" \
+    --forget_request "${forget_request}" \
+    --forget_data_path_and_name_and_type "${train_dir}/${speech_file},speech,${speech_type}" \
+    --forget_data_path_and_name_and_type "${train_dir}/text,label,text" \
+    --ngpu "${ngpu}" \
+    --output_dir "${outdir}" \
+    ${unlearn_args} \
+  || { grep -h "^unlearn_train:" "${logfile}" >&2 || true; die "unlearning failed: see ${logfile}"; }
+grep -E "INFO: (before|reached|stopped)" "${outdir}/unlearn.log" | sed 's/^.*INFO: /  /' || true
+log "Unlearned model: ${outdir}/unlearned.pth (report: ${outdir}/forget_report.json)"

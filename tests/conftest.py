@@ -7,7 +7,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Recipe files a test recipe directory links to, as an egs2 recipe would.
-RECIPE_FILES = ("ser.sh", "run.sh", "path.sh", "cmd.sh", "db.sh", "utils", "local")
+RECIPE_FILES = ("ser.sh", "run.sh", "unlearn.sh", "path.sh", "cmd.sh", "db.sh", "utils", "local")
 
 
 def run(cmd, cwd=None, check=True, env=None, **kw):
@@ -78,3 +78,49 @@ def cluster(tmp_path):
     record = tmp_path / "sbatch_calls.jsonl"
     env = {"PATH": f"{bindir}:{os.environ['PATH']}", "FAKE_SBATCH_RECORD": str(record)}
     return env, record
+
+
+# A tiny corpus and a small model that trains in seconds yet memorises its
+# training utterances (no dropout, enough epochs), like the default model.
+TINY_DATA = ('--local_data_opts "--num_speakers 8 --num_valid_speakers 1 --num_test_speakers 1 '
+             '--utts_per_emotion 6" --heldout_per_spk 2 --nj 2')
+TINY_CONFIG = """
+seed: 0
+batch_type: folded
+batch_size: 16
+max_epoch: 25
+num_workers: 0
+num_att_plot: 0
+best_model_criterion:
+-   - valid
+    - acc
+    - max
+keep_nbest_models: 1
+encoder: transformer
+encoder_conf:
+    output_size: 64
+    attention_heads: 4
+    linear_units: 128
+    num_blocks: 1
+    dropout_rate: 0.0
+    positional_dropout_rate: 0.0
+    attention_dropout_rate: 0.0
+    input_layer: conv1d2
+decoder: linear
+optim: adam
+optim_conf:
+    lr: 0.002
+scheduler: warmuplr
+scheduler_conf:
+    warmup_steps: 20
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_recipe(tmp_path_factory):
+    """run.sh stages 1-4 on the tiny corpus; returns (recipe dir, output).
+    Tests must not change it: copy what they modify."""
+    d = make_recipe_dir(tmp_path_factory.mktemp("tiny") / "recipe")
+    (d / "conf/train_tiny.yaml").write_text(TINY_CONFIG)
+    proc = run(f"./run.sh --stop_stage 4 {TINY_DATA} --ser_config conf/train_tiny.yaml --tag tiny", cwd=d)
+    return d, proc

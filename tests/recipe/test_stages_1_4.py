@@ -6,19 +6,15 @@ import shutil
 
 import pytest
 
-from conftest import make_recipe_dir, run
+from conftest import TINY_DATA, make_recipe_dir, run
 from espnet2_unlearn.data.kaldi_dir import read_table
 
-TINY = ('--local_data_opts "--num_speakers 6 --num_valid_speakers 1 --num_test_speakers 1 '
-        '--utts_per_emotion 3" --heldout_per_spk 2 --nj 2')
-TINY_TRAIN = '--ser_args "--max_epoch 2 --batch_size 8"'
+TINY = TINY_DATA
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    d = make_recipe_dir(tmp_path_factory.mktemp("e2e") / "recipe")
-    proc = run(f"./run.sh --stop_stage 4 {TINY} {TINY_TRAIN}", cwd=d)
-    return d, proc
+def trained(tiny_recipe):
+    return tiny_recipe
 
 
 def test_data_dirs_and_heldout(trained):
@@ -26,7 +22,7 @@ def test_data_dirs_and_heldout(trained):
     train = read_table(d / "data/train/utt2spk")
     heldout = read_table(d / "data/heldout/utt2spk")
     test = read_table(d / "data/test/utt2spk")
-    assert len(train) == 4 * 12 - 8 and len(heldout) == 8
+    assert len(train) == 6 * 24 - 12 and len(heldout) == 12
     assert not set(train) & set(heldout)
     assert set(heldout.values()) == set(train.values())  # heldout: the training speakers
     assert not set(test.values()) & set(train.values())
@@ -44,7 +40,7 @@ def test_features_lose_no_utterance(trained):
 def test_token_list_and_model_files(trained):
     d, proc = trained
     assert (d / "data/token_list").read_text().split() == ["angry", "happy", "neutral", "sad", "<unk>"]
-    exp = d / "exp/ser_train_ser"
+    exp = d / "exp/ser_tiny"
     for name in ("config.yaml", "valid.acc.best.pth", "train.log", "images", "reference_stats.json"):
         assert (exp / name).exists(), name
     stats = json.loads((exp / "reference_stats.json").read_text())
@@ -56,7 +52,7 @@ def test_token_list_and_model_files(trained):
 
 def test_espnet_cls_inference_loads_the_model(trained):
     d, _ = trained
-    exp = d / "exp/ser_train_ser"
+    exp = d / "exp/ser_tiny"
     run("python -m espnet2.bin.cls_inference --output_dir out "
         "--data_path_and_name_and_type dump/fbank/test/feats.scp,speech,kaldi_ark "
         f"--classification_train_config {exp}/config.yaml --classification_model_file {exp}/valid.acc.best.pth",

@@ -1,0 +1,209 @@
+"""UnlearnTask end to end on the small model that the tiny recipe trains:
+real ESPnet model files in, real ESPnet model files out."""
+
+import hashlib
+import json
+import shutil
+
+import kaldiio
+import pytest
+import torch
+
+from conftest import run
+from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.data.kaldi_dir import read_table
+from espnet2_unlearn.unlearn.runner import score
+
+EXP = "exp/ser_tiny"
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def source_hashes(d):
+    return {p.name: sha(p) for p in sorted((d / EXP).iterdir()) if p.is_file()}
+
+
+def unlearn(d, out, forget_list, *extra, check=True):
+    return run(
+        "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
+        f"--source_model {EXP}/valid.acc.best.pth --forget_list {forget_list} "
+        "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
+        "--forget_data_path_and_name_and_type dump/fbank/train/text,label,text "
+        f"--output_dir {out} " + " ".join(extra),
+        cwd=d, check=check,
+    )
+
+
+@pytest.fixture(scope="module")
+def forget10(tiny_recipe, tmp_path_factory):
+    d, _ = tiny_recipe
+    path = tmp_path_factory.mktemp("forget") / "forget10"
+    run(f"python -m espnet2_unlearn.bin.make_forget --num_utts 10 --seed 1 data/train {path}", cwd=d)
+    return path
+
+
+def accuracy_on(d, model_file, sets, monkeypatch):
+    """Accuracy of a model on the union of some sets (never trained on)."""
+    monkeypatch.chdir(d)  # the model config names its statistics file relative to the recipe
+    model, args = CLSTask.build_model_from_file(d / EXP / "config.yaml", model_file, "cpu")
+    classes = args.token_list[:-1]
+    speech, labels = [], []
+    for s in sets:
+        feats = kaldiio.load_scp(str(d / f"dump/fbank/{s}/feats.scp"))
+        for utt, label in read_table(d / f"dump/fbank/{s}/text").items():
+            speech.append(torch.from_numpy(feats[utt]))
+            labels.append(classes.index(label))
+    return score(model, speech, torch.tensor(labels), 32)[0], len(labels)
+
+
+@pytest.fixture(scope="module")
+def unlearned(tiny_recipe, forget10, tmp_path_factory):
+    d, _ = tiny_recipe
+    before = source_hashes(d)
+    out = tmp_path_factory.mktemp("runs") / "unlearn_a"
+    unlearn(d, out, forget10)
+    assert source_hashes(d) == before
+    return out
+
+
+def test_forgets_down_to_the_target(unlearned):
+    report = json.loads((unlearned / "forget_report.json").read_text())
+    assert report["num_forget_utts"] == 10
+    assert report["target"]["source"].startswith("heldout accuracy")
+    assert report["forget_accuracy_before"] > report["target"]["value"]
+    assert report["target"]["reached"] and report["forget_accuracy_after"] <= report["target"]["value"]
+    assert report["adversarial"]["num_examples"] == 20
+    assert 0 <= report["adversarial"]["attack_success_rate"] <= 1
+    assert report["steps"] >= 1 and report["wall_time_s"] > 0
+    assert report["hyperparameters"]["adv_clip"] == 0.5
+    assert sorted(p.name for p in unlearned.iterdir()) == [
+        "config.yaml", "forget_report.json", "unlearn.log", "unlearned.pth"]
+    log = (unlearned / "unlearn.log").read_text()
+    assert "step 1/" in log and "forget accuracy" in log
+
+
+def test_held_out_accuracy_is_kept(tiny_recipe, unlearned, monkeypatch):
+    # Held out: the 60 utterances never trained on (heldout, valid and test).
+    # Forgetting 10 of 132 training utterances should change few predictions
+    # elsewhere: at most 6 of the 60 (10 points), against a drop of the forget
+    # set's own accuracy to the target that is typically much larger.
+    d, _ = tiny_recipe
+    sets = ("heldout", "valid", "test")
+    acc0, n = accuracy_on(d, d / EXP / "valid.acc.best.pth", sets, monkeypatch)
+    acc1, _ = accuracy_on(d, unlearned / "unlearned.pth", sets, monkeypatch)
+    assert n == 60
+    assert abs(acc1 - acc0) <= 0.10, (acc0, acc1)
+
+
+def test_espnet_loads_the_unlearned_model(tiny_recipe, unlearned, tmp_path):
+    d, _ = tiny_recipe
+    run(f"python -m espnet2.bin.cls_inference --output_dir {tmp_path}/out "
+        "--data_path_and_name_and_type dump/fbank/test/feats.scp,speech,kaldi_ark "
+        f"--classification_train_config {unlearned}/config.yaml "
+        f"--classification_model_file {unlearned}/unlearned.pth", cwd=d)
+    predicted = read_table(tmp_path / "out/prediction/text")
+    assert set(predicted) == set(read_table(d / "dump/fbank/test/text"))
+
+
+def test_same_command_same_numbers(tiny_recipe, forget10, unlearned, tmp_path):
+    d, _ = tiny_recipe
+    unlearn(d, tmp_path / "again", forget10)
+    a = json.loads((unlearned / "forget_report.json").read_text())
+    b = json.loads((tmp_path / "again/forget_report.json").read_text())
+    for key in ("forget_accuracy_after", "forget_median_loss_after", "steps", "adversarial"):
+        assert a[key] == b[key], key
+    sa = torch.load(unlearned / "unlearned.pth")
+    sb = torch.load(tmp_path / "again/unlearned.pth")
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_each_term_can_be_switched_off(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    unlearn(d, tmp_path / "relabel_only", forget10, "--adv_weight 0 --elastic_weight 0 --max_steps 3")
+    report = json.loads((tmp_path / "relabel_only/forget_report.json").read_text())
+    assert report["adversarial"]["num_examples"] == 0
+    log = (tmp_path / "relabel_only/unlearn.log").read_text()
+    assert "adv " not in log and "elastic " not in log.split("step 1/")[1]
+    unlearn(d, tmp_path / "ascent", forget10, "--forget_loss ascent --adv_weight 0 --max_steps 2")
+    assert "forget -" in (tmp_path / "ascent/unlearn.log").read_text()  # ascent: negative CE
+    proc = unlearn(d, tmp_path / "nothing", forget10,
+                   "--forget_loss none --adv_weight 0 --elastic_weight 0", check=False)
+    assert "every loss term is switched off" in proc.stderr
+    assert not (tmp_path / "nothing").exists()
+
+
+# Bad input: one clear error, nothing written, the source model unchanged.
+
+def fails(d, out, forget_list, message, *extra):
+    before = source_hashes(d)
+    proc = unlearn(d, out, forget_list, *extra, check=False)
+    assert message in proc.stderr, proc.stderr[-2000:]
+    assert not out.exists() and not list(out.parent.glob(f".{out.name}*"))
+    assert source_hashes(d) == before
+
+
+def test_unknown_empty_and_duplicated_ids(tiny_recipe, tmp_path):
+    d, _ = tiny_recipe
+    train = sorted(read_table(d / "data/train/utt2spk"))
+    (tmp_path / "unknown").write_text(f"{train[0]}\nspk99_sad_001\n")
+    fails(d, tmp_path / "o1", tmp_path / "unknown", "utterance spk99_sad_001 of the forget list is not in")
+    heldout = sorted(read_table(d / "data/heldout/utt2spk"))[0]
+    (tmp_path / "heldout").write_text(f"{heldout}\n")
+    fails(d, tmp_path / "o2", tmp_path / "heldout", f"utterance {heldout} of the forget list is not in")
+    (tmp_path / "empty").write_text("")
+    fails(d, tmp_path / "o3", tmp_path / "empty", "is empty")
+    (tmp_path / "dup").write_text(f"{train[0]}\n{train[1]}\n{train[0]}\n")
+    fails(d, tmp_path / "o4", tmp_path / "dup", f"dup:3: utterance {train[0]} is listed twice")
+
+
+def test_label_missing_from_token_list(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    text = read_table(d / "dump/fbank/train/text")
+    victim = sorted(read_table(forget10 / "utt2spk"))[0]
+    text[victim] = "bored"
+    (tmp_path / "text").write_text("".join(f"{u} {v}\n" for u, v in sorted(text.items())))
+    before = source_hashes(d)
+    proc = run(
+        "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
+        f"--source_model {EXP}/valid.acc.best.pth --forget_list {forget10} "
+        "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
+        f"--forget_data_path_and_name_and_type {tmp_path}/text,label,text --output_dir {tmp_path}/out",
+        cwd=d, check=False)
+    assert f"label 'bored' of forget utterance {victim} is not in the model's token list" in proc.stderr
+    assert not (tmp_path / "out").exists() and source_hashes(d) == before
+
+
+def test_model_dir_without_config_or_model(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    partial = tmp_path / "model"
+    partial.mkdir()
+    shutil.copy(d / EXP / "config.yaml", partial / "config.yaml")
+    proc = run(
+        "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
+        f"--source_model {partial}/valid.acc.best.pth --forget_list {forget10} "
+        "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
+        f"--forget_data_path_and_name_and_type dump/fbank/train/text,label,text --output_dir {tmp_path}/out",
+        cwd=d, check=False)
+    assert f"source model model file {partial}/valid.acc.best.pth does not exist" in proc.stderr
+    (partial / "config.yaml").unlink()
+    shutil.copy(d / EXP / "valid.acc.best.pth", partial / "valid.acc.best.pth")
+    proc = run(
+        "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
+        f"--source_model {partial}/valid.acc.best.pth --forget_list {forget10} "
+        "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
+        f"--forget_data_path_and_name_and_type dump/fbank/train/text,label,text --output_dir {tmp_path}/out",
+        cwd=d, check=False)
+    assert f"source model config {partial}/config.yaml does not exist" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_existing_output_dir(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    proc = unlearn(d, out, forget10, check=False)
+    assert "already exists" in proc.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]

@@ -1,0 +1,43 @@
+import torch
+import torch.nn.functional as F
+
+from espnet2_unlearn.unlearn.adversarial import draw_targets, make_adversarial_set, targeted_pgd
+from espnet2_unlearn.unlearn.forget_set import logits_of, pad
+from tiny_model import tiny_forget_set, tiny_model
+
+
+def test_targets_avoid_the_true_label_and_spread_over_classes():
+    labels = torch.tensor([0, 1, 2, 3])
+    t = draw_targets(labels, 4, per_utt=3, generator=torch.Generator().manual_seed(0))
+    assert t.shape == (4, 3)
+    for y, row in zip(labels.tolist(), t.tolist()):
+        assert y not in row and len(set(row)) == 3
+
+
+def test_pgd_stays_within_clip_and_raises_target_probability():
+    model, forget = tiny_model(), tiny_forget_set()
+    x, lengths = pad(forget.speech)
+    targets = (forget.labels + 1) % 4
+    x_adv = targeted_pgd(model, x, lengths, targets, adv_clip=0.3, step_size=0.05, steps=20,
+                         generator=torch.Generator().manual_seed(0))
+    assert (x_adv - x).abs().max() <= 0.3 + 1e-6
+    for i, n in enumerate(lengths.tolist()):  # padding is left alone
+        assert torch.equal(x_adv[i, n:], x[i, n:])
+    with torch.no_grad():
+        p_before = F.softmax(logits_of(model, x, lengths), -1).gather(1, targets[:, None])
+        p_after = F.softmax(logits_of(model, x_adv, lengths), -1).gather(1, targets[:, None])
+    assert (p_after > p_before).all()
+
+
+def test_adversarial_set_is_labelled_by_the_model_and_repeats():
+    model, forget = tiny_model(), tiny_forget_set(n=5)
+    adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
+    assert len(adv.speech) == len(adv.labels) == 10
+    assert adv.sources.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    with torch.no_grad():
+        for s, y in zip(adv.speech, adv.labels):
+            x, lengths = pad([s])
+            assert logits_of(model, x, lengths).argmax(-1).item() == y.item()
+    again = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(adv.speech, again.speech))
+    assert 0.0 <= adv.success_rate <= 1.0

@@ -1,0 +1,23 @@
+import torch
+
+from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
+
+
+def test_relabels_never_equal_the_true_label_and_repeat_for_a_seed():
+    labels = torch.randint(0, 4, (500,), generator=torch.Generator().manual_seed(1))
+    new = random_relabel(labels, 4, seed=7)
+    assert (new != labels).all() and new.min() >= 0 and new.max() < 4
+    assert torch.equal(new, random_relabel(labels, 4, seed=7))
+    assert not torch.equal(new, random_relabel(labels, 4, seed=8))
+    # Uniform over the three other classes: each offset about a third.
+    offsets = (new - labels) % 4
+    assert all(abs(float((offsets == k).float().mean()) - 1 / 3) < 0.08 for k in (1, 2, 3))
+
+
+def test_forget_loss_modes():
+    logits = torch.tensor([[4.0, 0.0, 0.0, 0.0]])
+    y, y_new = torch.tensor([0]), torch.tensor([2])
+    relabel = forget_loss(logits, y, y_new, "relabel")
+    ascent = forget_loss(logits, y, y_new, "ascent")
+    assert relabel > 3.9 and ascent < 0
+    assert torch.isclose(ascent, -torch.nn.functional.cross_entropy(logits, y))

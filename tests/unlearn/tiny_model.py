@@ -1,0 +1,31 @@
+"""A small untrained ESPnet classification model and a made-up forget set,
+for tests of the unlearning pieces (no training needed)."""
+
+import argparse
+
+import torch
+
+from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.unlearn.forget_set import ForgetSet
+
+CLASSES = ["angry", "happy", "neutral", "sad"]
+
+
+def tiny_model(seed: int = 0):
+    torch.manual_seed(seed)
+    parser = CLSTask.get_parser()
+    args = parser.parse_args([
+        "--token_list", "x", "--output_dir", "x", "--input_size", "8",
+        "--encoder", "transformer", "--encoder_conf", "output_size=16", "--encoder_conf", "attention_heads=2",
+        "--encoder_conf", "linear_units=16", "--encoder_conf", "num_blocks=1", "--encoder_conf", "input_layer=linear",
+        "--normalize", "none",
+    ])
+    args.token_list = CLASSES + ["<unk>"]
+    return CLSTask.build_model(argparse.Namespace(**vars(args))).eval()
+
+
+def tiny_forget_set(n: int = 6, seed: int = 0) -> ForgetSet:
+    g = torch.Generator().manual_seed(seed)
+    speech = [torch.randn(int(torch.randint(12, 20, (1,), generator=g)), 8, generator=g) for _ in range(n)]
+    labels = torch.randint(0, len(CLASSES), (n,), generator=g)
+    return ForgetSet(utts=[f"u{i}" for i in range(n)], speech=speech, labels=labels)

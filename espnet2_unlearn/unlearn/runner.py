@@ -39,7 +39,7 @@ MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
     "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight",
     "elastic_weight", "forget_target", "stop_metric", "forget_request", "max_steps",
-    "batch_size", "optim", "optim_conf", "seed",
+    "batch_size", "optim", "optim_conf", "freeze_param", "seed",
 )
 
 
@@ -150,6 +150,10 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
     key_file.write_text("".join(u + "\n" for u in ids), encoding="utf-8")
 
     model, model_args = CLSTask.build_model_from_file(config_file, model_file, device)
+    for prefix in args.freeze_param:  # ESPnet's --freeze_param: these parameters stay as they are
+        for name, p in model.named_parameters():
+            if name == prefix or name.startswith(prefix + "."):
+                p.requires_grad_(False)
     original = copy.deepcopy(model).eval()
     for p in original.parameters():
         p.requires_grad_(False)
@@ -175,7 +179,9 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
                         "targets": adv.targets, "sources": adv.sources}, derived / "adversarial.pt")
     weights = None
     if args.elastic_weight > 0:
-        weights = elastic_weights(mas_importance(copy.deepcopy(original).requires_grad_(True), forget))
+        trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+        weights = {n: w for n, w in elastic_weights(mas_importance(copy.deepcopy(original).requires_grad_(True),
+                                                                   forget)).items() if n in trainable}
         anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
         mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")

@@ -3,14 +3,7 @@
 # it with its own settings; see ./run.sh --help for the options.
 set -euo pipefail
 
-log() {
-  local fname=${BASH_SOURCE[1]##*/}
-  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
-}
-die() {
-  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) ERROR: $*" >&2
-  exit 1
-}
+. "$(dirname "$(readlink -f "$0")")/utils/log.sh"
 SECONDS=0
 
 # General options

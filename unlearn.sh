@@ -8,14 +8,7 @@
 #       --train_dir dump/raw/train --speech_file wav.scp --speech_type sound \
 #       --forget_list data/forget
 set -euo pipefail
-log() {
-  local fname=${BASH_SOURCE[1]##*/}
-  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
-}
-die() {
-  echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) ERROR: $*" >&2
-  exit 1
-}
+. "$(dirname "$(readlink -f "$0")")/utils/log.sh"
 unlearn_root=$(dirname "$(readlink -f "$0")")
 
 cls_exp=                    # the trained model's experiment dir

@@ -83,7 +83,7 @@ def check_inputs(args: argparse.Namespace):
     config_file = Path(args.source_config) if args.source_config else model_file.parent / "config.yaml"
     for f, what in ((config_file, "config"), (model_file, "model file")):
         if not f.is_file():
-            raise UnlearnError(f"source model {what} {f} does not exist")
+            raise UnlearnError(f"source {what} {f} does not exist")
     with open(config_file, encoding="utf-8") as f:
         model_conf = yaml.safe_load(f)
     token_list = model_conf.get("token_list")

@@ -25,10 +25,10 @@ def source_hashes(d):
     return {p.name: sha(p) for p in sorted((d / EXP).iterdir()) if p.is_file()}
 
 
-def unlearn(d, out, forget_list, *extra, check=True):
+def unlearn(d, out, forget_list, *extra, check=True, source_model=f"{EXP}/valid.acc.best.pth"):
     return run(
         "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
-        f"--source_model {EXP}/valid.acc.best.pth --forget_list {forget_list} "
+        f"--source_model {source_model} --forget_list {forget_list} "
         "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
         "--forget_data_path_and_name_and_type dump/fbank/train/text,label,text "
         f"--output_dir {out} " + " ".join(extra),
@@ -186,22 +186,13 @@ def test_model_dir_without_config_or_model(tiny_recipe, forget10, tmp_path):
     partial = tmp_path / "model"
     partial.mkdir()
     shutil.copy(d / EXP / "config.yaml", partial / "config.yaml")
-    proc = run(
-        "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
-        f"--source_model {partial}/valid.acc.best.pth --forget_list {forget10} "
-        "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
-        f"--forget_data_path_and_name_and_type dump/fbank/train/text,label,text --output_dir {tmp_path}/out",
-        cwd=d, check=False)
-    assert f"source model model file {partial}/valid.acc.best.pth does not exist" in proc.stderr
+    model = partial / "valid.acc.best.pth"
+    proc = unlearn(d, tmp_path / "out", forget10, source_model=model, check=False)
+    assert f"source model file {model} does not exist" in proc.stderr
     (partial / "config.yaml").unlink()
-    shutil.copy(d / EXP / "valid.acc.best.pth", partial / "valid.acc.best.pth")
-    proc = run(
-        "python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml "
-        f"--source_model {partial}/valid.acc.best.pth --forget_list {forget10} "
-        "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
-        f"--forget_data_path_and_name_and_type dump/fbank/train/text,label,text --output_dir {tmp_path}/out",
-        cwd=d, check=False)
-    assert f"source model config {partial}/config.yaml does not exist" in proc.stderr
+    shutil.copy(d / EXP / "valid.acc.best.pth", model)
+    proc = unlearn(d, tmp_path / "out", forget10, source_model=model, check=False)
+    assert f"source config {partial}/config.yaml does not exist" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -23,6 +23,7 @@ setup(
         "soundfile==0.14.0",
         "scipy==1.17.1",
         "numpy==2.4.6",
+        "scikit-learn==1.9.1",
     ],
     extras_require={"test": ["pytest==9.2.0"]},
 )

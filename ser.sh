@@ -8,7 +8,7 @@ SECONDS=0
 
 # General options
 stage=1               # first stage to run
-stop_stage=5          # last stage to run
+stop_stage=6          # last stage to run
 nj=2                  # parallel jobs for feature extraction and statistics
 ngpu=0                # GPUs for training (0: CPU)
 seed=0                # seed of every random choice of the recipe
@@ -50,7 +50,7 @@ help_message=$(cat <<EOF
 Usage: $0 [options]
 Stages:
   1 data preparation   2 fbank features   3 token list and statistics   4 SER training
-  5 unlearning of --forget_list
+  5 unlearning of --forget_list   6 evaluation of the original and unlearned models
 
 Options (default in brackets):
   --stage N              first stage to run [${stage}]
@@ -95,6 +95,13 @@ EOF
 
 [ -n "${tag}" ] || tag=$(basename "${ser_config}" .yaml)
 [ -n "${ser_exp}" ] || ser_exp="${expdir}/ser_${tag}"
+default_forget=false
+if [ -z "${forget_list}" ]; then
+  forget_list="data/forget_rand${default_forget_utts}_seed${seed}"
+  default_forget=true
+fi
+[ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
+unlearn_exp="${expdir}/unlearn_${unlearn_tag}"
 [ -n "${ser_stats_dir}" ] || ser_stats_dir="${expdir}/ser_stats"
 feats_dir="${dumpdir}/fbank"
 token_list=data/token_list
@@ -317,12 +324,11 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
-  log "Stage 5: unlearning -> ${expdir}/unlearn_*"
+  log "Stage 5: unlearning -> ${unlearn_exp}"
   need "${feats_dir}/${train_set}/feats.scp" 2
   need "${ser_exp}/config.yaml" 4
   need "${ser_exp}/${inference_model}" 4
-  if [ -z "${forget_list}" ]; then
-    forget_list="data/forget_rand${default_forget_utts}_seed${seed}"
+  if [ "${default_forget}" = true ]; then
     [ -d "${forget_list}" ] || ${python} -m espnet2_unlearn.bin.make_forget \
       --num_utts "${default_forget_utts}" --seed "${seed}" "data/${train_set}" "${forget_list}"
     log "No --forget_list given: forgetting ${forget_list} (${default_forget_utts} random training utterances, seed ${seed})"
@@ -334,6 +340,41 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     --unlearn_config "${unlearn_config}" --unlearn_args "${unlearn_args} --seed ${seed}" \
     --unlearn_tag "${unlearn_tag}" \
     --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+  log "Stage 6: evaluation of ${ser_exp} and ${unlearn_exp} -> ${unlearn_exp}/eval"
+  need "${unlearn_exp}/forget_report.json" 5
+  need "${feats_dir}/${heldout_set}/feats.scp" 2
+  # Every model is decoded by ESPnet's own inference on the whole training
+  # set (split into forget and retain when scoring), the test set and the
+  # held-out utterances of the training speakers.
+  pids=()
+  for dset in ${train_set} ${test_sets} ${heldout_set}; do
+    # Stage 4 leaves the source model's decoding of some sets; it is reused.
+    out="${ser_exp}/decode_${inference_model%.pth}/${dset}"
+    if [ ! -f "${out}/prediction/score" ] || \
+       [ "$(wc -l < "${out}/prediction/score")" -ne "$(wc -l < "${feats_dir}/${dset}/feats.scp")" ]; then
+      decode_set "${ser_exp}" "${inference_model}" "${dset}" "${out}" &
+      pids+=($!)
+    fi
+    decode_set "${unlearn_exp}" unlearned.pth "${dset}" "${unlearn_exp}/decode_unlearned/${dset}" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed"; done
+  request=$(${python} -c "import json, sys; print(json.load(open(sys.argv[1]))['forget_request'])" \
+    "${unlearn_exp}/forget_report.json")
+  unlearn_seconds=$(${python} -c "import json, sys; print(json.load(open(sys.argv[1]))['wall_time_s'])" \
+    "${unlearn_exp}/forget_report.json")
+  ${python} -m espnet2_unlearn.bin.evaluate \
+    --token_list "${token_list}" --feats_dir "${feats_dir}" \
+    --forget_list "${forget_list}" --forget_request "${request}" --seed "${seed}" \
+    --model "original=${ser_exp}/decode_${inference_model%.pth}" \
+    --model "unlearned=${unlearn_exp}/decode_unlearned" \
+    --wall_time "unlearned=${unlearn_seconds}" \
+    --output_dir "${unlearn_exp}/eval"
+  sed -n '/^| model | forget acc/,/^$/p' "${unlearn_exp}/eval/RESULTS.md"
+  log "Results: ${unlearn_exp}/eval/RESULTS.md"
 fi
 
 log "Finished stages ${stage}-${stop_stage} in ${SECONDS} s"

@@ -56,20 +56,16 @@ def sha256(path: Path) -> str:
 
 
 @torch.no_grad()
-def score(model, speech: List[torch.Tensor], labels: torch.Tensor, batch_size: int):
-    """Accuracy on the true labels and per-utterance losses, in eval mode."""
+def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
+    """Accuracy on the true labels and median per-utterance loss, in eval
+    mode, one utterance at a time as espnet2.bin.cls_inference does (padding
+    in a batch can move an utterance across a decision boundary)."""
     was_training = model.training
     model.eval()
-    losses, correct = [], 0
-    for start in range(0, len(speech), batch_size):
-        x, lengths = pad(speech[start : start + batch_size])
-        logits = logits_of(model, x, lengths)
-        y = labels[start : start + batch_size]
-        losses.append(F.cross_entropy(logits, y, reduction="none"))
-        correct += int((logits.argmax(-1) == y).sum())
+    logits = torch.cat([logits_of(model, *pad([s])) for s in speech])
     model.train(was_training)
-    losses = torch.cat(losses)
-    return correct / len(speech), float(losses.median())
+    losses = F.cross_entropy(logits, labels, reduction="none")
+    return float((logits.argmax(-1) == labels).float().mean()), float(losses.median())
 
 
 def check_inputs(args: argparse.Namespace):
@@ -163,7 +159,7 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
     logging.info(f"forget set: {len(forget)} utterances ({args.forget_request} request); classes: {classes}")
 
     t0 = time.perf_counter()
-    acc0, loss0 = score(model, forget.speech, forget.labels, args.batch_size)
+    acc0, loss0 = score(model, forget.speech, forget.labels)
     rule = StopRule(args.stop_metric, target, args.max_steps)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
                  f"target {args.stop_metric} {target:.3f} ({target_note})")
@@ -216,7 +212,7 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         optimizer.step()
-        acc, med = score(model, forget.speech, forget.labels, args.batch_size)
+        acc, med = score(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med)
         logging.info(f"step {steps}/{args.max_steps}: loss {float(total):.4f} ("
                      + ", ".join(f"{k} {float(v):.4f}" for k, v in terms.items())

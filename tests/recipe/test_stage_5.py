@@ -1,4 +1,4 @@
-"""run.sh --stage 5 after stages 1-4 of the tiny recipe."""
+"""run.sh --stage 5 and 6 after stages 1-4 of the tiny recipe."""
 
 import hashlib
 import json
@@ -36,6 +36,19 @@ def test_default_forget_set_and_speaker_request(recipe):
     assert report["num_forget_utts"] == 10 and report["forget_request"] == "utterance"
     assert (out / "config.yaml").exists() and (out / "unlearned.pth").exists()
     assert (recipe / "exp/logs/unlearn_forget_rand10_seed0.log").exists()
+
+    proc = run(f"./run.sh --stage 6 --stop_stage 6 {TINY_DATA} --tag tiny --default_forget_utts 10", cwd=recipe)
+    evaldir = out / "eval"
+    metrics = json.loads((evaldir / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"original", "unlearned"}
+    unlearned = metrics["models"]["unlearned"]
+    assert unlearned["forget"]["num_utts"] == 10 and unlearned["retain"]["num_utts"] == 122
+    # Stage 6 scores with ESPnet's inference, as stage 5 does: the same forget accuracy.
+    assert unlearned["forget"]["accuracy"] == pytest.approx(report["forget_accuracy_after"])
+    assert unlearned["mia"]["nonmember_set"] == "heldout"
+    for name in ("RESULTS.md", "methods.png", "confusion_test.png"):
+        assert (evaldir / name).exists()
+    assert "| unlearned |" in proc.stdout
 
     spk = sorted(set(read_table(recipe / "data/train/utt2spk").values()))[0]
     run(f"python -m espnet2_unlearn.bin.make_forget --speakers {spk} data/train data/forget_{spk}", cwd=recipe)

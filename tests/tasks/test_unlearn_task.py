@@ -55,7 +55,7 @@ def accuracy_on(d, model_file, sets, monkeypatch):
         for utt, label in read_table(d / f"dump/fbank/{s}/text").items():
             speech.append(torch.from_numpy(feats[utt]))
             labels.append(classes.index(label))
-    return score(model, speech, torch.tensor(labels), 32)[0], len(labels)
+    return score(model, speech, torch.tensor(labels))[0], len(labels)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,118 @@
+"""Stage 6: compare models on the forget set, the retain set (train minus
+forget, read for evaluation only) and the test set, and run membership
+inference against each.  Reads what espnet2.bin.cls_inference wrote.
+
+    python -m espnet2_unlearn.bin.evaluate --token_list data/token_list \\
+        --feats_dir dump/fbank --forget_list data/forget --forget_request utterance \\
+        --model original=exp/ser_x/decode_valid.acc.best \\
+        --model unlearned=exp/unlearn_forget/decode_unlearned \\
+        --output_dir exp/unlearn_forget/eval
+
+Each model's decode dir holds one cls_inference output dir per set (train,
+test, heldout), run with --output_all_probabilities true.
+"""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from espnet2_unlearn.metrics.classification import classification_scores
+from espnet2_unlearn.metrics.membership import attack_features, loss_auc, mia_efficacy
+from espnet2_unlearn.metrics.predictions import load_predictions, read_token_list
+from espnet2_unlearn.unlearn.forget_set import ForgetSetError, read_forget_ids
+
+# Non-members that stand for the forget set after retraining (ARCHITECTURE §4).
+NONMEMBER_SET = {"utterance": "heldout", "speaker": "test"}
+
+
+def subset(pred, utts):
+    index = {u: i for i, u in enumerate(pred["utts"])}
+    rows = [index[u] for u in utts]
+    return {
+        "utts": list(utts),
+        "refs": [pred["refs"][i] for i in rows],
+        "hyps": [pred["hyps"][i] for i in rows],
+        "probs": pred["probs"][rows],
+        "loss": pred["loss"][rows],
+    }
+
+
+def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, request, seed):
+    train = load_predictions(decode_dir / "train", feats_dir / "train/text", classes)
+    missing = sorted(set(forget_ids) - set(train["utts"]))
+    if missing:
+        raise ValueError(f"forget utterance {missing[0]} is not in {feats_dir / 'train/text'}")
+    forget_set = set(forget_ids)
+    sets = {
+        "forget": subset(train, sorted(forget_set)),
+        "retain": subset(train, [u for u in train["utts"] if u not in forget_set]),
+        "test": load_predictions(decode_dir / "test", feats_dir / "test/text", classes),
+    }
+    nonmember_name = NONMEMBER_SET[request]
+    nonmember = sets["test"] if nonmember_name == "test" else load_predictions(
+        decode_dir / nonmember_name, feats_dir / f"{nonmember_name}/text", classes)
+    index = {c: i for i, c in enumerate(classes)}
+
+    def features(p):
+        return attack_features(p["probs"], np.array([index[r] for r in p["refs"]]))
+
+    result = {name: classification_scores(p["refs"], p["hyps"], classes) for name, p in sets.items()}
+    mia = mia_efficacy(features(sets["retain"]), features(nonmember), features(sets["forget"]), seed=seed)
+    result["mia"] = {
+        "efficacy": mia["efficacy"],
+        "attack_train_accuracy": mia["attack_train_accuracy"],
+        "nonmember_set": nonmember_name,
+        "loss_auc_forget_vs_nonmember": loss_auc(sets["forget"]["loss"], nonmember["loss"]),
+    }
+    confusion = {name: [p["refs"], p["hyps"]] for name, p in sets.items()}
+    return result, confusion
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--token_list", required=True)
+    p.add_argument("--feats_dir", type=Path, default=Path("dump/fbank"))
+    p.add_argument("--forget_list", required=True)
+    p.add_argument("--forget_request", choices=["utterance", "speaker"], default="utterance")
+    p.add_argument("--model", action="append", required=True, help="NAME=DECODE_DIR, in table order")
+    p.add_argument("--wall_time", action="append", default=[], help="NAME=SECONDS, recorded as given")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output_dir", type=Path, required=True)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")
+    try:
+        classes = read_token_list(args.token_list)
+        forget_ids = read_forget_ids(args.forget_list)
+        metrics = {"forget_request": args.forget_request, "num_forget_utts": len(forget_ids),
+                   "classes": classes, "models": {}}
+        confusions = {}
+        for spec in args.model:
+            name, _, decode_dir = spec.partition("=")
+            if not (name and decode_dir):
+                raise ValueError(f"--model expects NAME=DECODE_DIR, got '{spec}'")
+            metrics["models"][name], confusions[name] = evaluate_model(
+                Path(decode_dir), args.feats_dir, forget_ids, classes, args.forget_request, args.seed)
+        for spec in args.wall_time:
+            name, _, seconds = spec.partition("=")
+            if name in metrics["models"]:
+                metrics["models"][name]["wall_time_s"] = float(seconds)
+    except (ValueError, OSError, ForgetSetError) as e:
+        sys.exit(f"evaluate: {e}")
+
+    from espnet2_unlearn.metrics.report import write_report
+
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    tmp = args.output_dir / "metrics.json.tmp"
+    tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    os.replace(tmp, args.output_dir / "metrics.json")
+    write_report(metrics, confusions, args.output_dir)
+    logging.info(f"wrote {args.output_dir / 'metrics.json'} and {args.output_dir / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()

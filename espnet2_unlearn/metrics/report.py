@@ -1,0 +1,109 @@
+"""RESULTS.md and its plots from the metrics of stage 6."""
+
+from pathlib import Path
+from typing import Dict, List
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from espnet2_unlearn.metrics.classification import confusion_matrix  # noqa: E402
+
+# (label, set, metric) shown in the headline table and the bar plot.
+HEADLINE = (
+    ("forget acc", "forget", "accuracy"),
+    ("retain acc", "retain", "accuracy"),
+    ("test UAR", "test", "uar"),
+    ("MIA efficacy", "mia", "efficacy"),
+)
+
+
+def _pct(x) -> str:
+    return f"{100 * x:.1f}"
+
+
+def headline_table(metrics: Dict) -> List[str]:
+    lines = ["| model | " + " | ".join(label for label, _, _ in HEADLINE) + " | forget loss AUC |",
+             "|---" * (len(HEADLINE) + 2) + "|"]
+    for name, m in metrics["models"].items():
+        cells = [_pct(m[s][k]) for _, s, k in HEADLINE]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {m['mia']['loss_auc_forget_vs_nonmember']:.3f} |")
+    return lines
+
+
+def plot_bars(metrics: Dict, path: Path) -> None:
+    names = list(metrics["models"])
+    x = np.arange(len(HEADLINE))
+    width = 0.8 / max(len(names), 1)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, name in enumerate(names):
+        m = metrics["models"][name]
+        ax.bar(x + i * width, [100 * m[s][k] for _, s, k in HEADLINE], width, label=name)
+    ax.set_xticks(x + width * (len(names) - 1) / 2, [label for label, _, _ in HEADLINE])
+    ax.set_ylabel("%")
+    ax.set_ylim(0, 100)
+    ax.legend()
+    ax.set_title(f"{metrics['num_forget_utts']} utterances forgotten ({metrics['forget_request']} request)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_confusions(confusions: Dict, classes: List[str], set_name: str, path: Path) -> None:
+    names = list(confusions)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        refs, hyps = confusions[name][set_name]
+        cm = confusion_matrix(refs, hyps, classes)
+        ax.imshow(cm, cmap="Blues")
+        for (r, c), v in np.ndenumerate(cm):
+            ax.text(c, r, str(v), ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(classes)), classes, rotation=45, fontsize=8)
+        ax.set_yticks(range(len(classes)), classes, fontsize=8)
+        ax.set_xlabel("predicted")
+        ax.set_title(name, fontsize=9)
+    axes[0][0].set_ylabel("reference")
+    fig.suptitle(f"confusion on the {set_name} set")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(metrics: Dict, confusions: Dict, out_dir: Path) -> None:
+    out_dir = Path(out_dir)
+    plot_bars(metrics, out_dir / "methods.png")
+    for set_name in ("test", "forget"):
+        plot_confusions(confusions, metrics["classes"], set_name, out_dir / f"confusion_{set_name}.png")
+    nonmember = next(iter(metrics["models"].values()))["mia"]["nonmember_set"]
+    lines = [
+        "# Unlearning results",
+        "",
+        f"Forget set: {metrics['num_forget_utts']} utterances ({metrics['forget_request']} request). "
+        f"Membership inference: logistic regression on per-utterance loss, entropy and max probability, "
+        f"trained on a balanced sample of retain (members) and `{nonmember}` (non-members); MIA efficacy "
+        "is the share of the forget set it calls non-member. Loss AUC: P(forget loss > non-member loss).",
+        "",
+        *headline_table(metrics),
+        "",
+        "![per-method bars](methods.png)",
+        "",
+        "## Per set",
+        "",
+        "| model | set | utterances | accuracy | UAR | macro-F1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, m in metrics["models"].items():
+        for set_name in ("forget", "retain", "test"):
+            s = m[set_name]
+            lines.append(f"| {name} | {set_name} | {s['num_utts']} | {_pct(s['accuracy'])} | {_pct(s['uar'])} "
+                         f"| {_pct(s['macro_f1'])} |")
+    times = {n: m["wall_time_s"] for n, m in metrics["models"].items() if "wall_time_s" in m}
+    if times:
+        lines += ["", "## Wall time", "", "| model | seconds |", "|---|---|"]
+        lines += [f"| {n} | {t:.1f} |" for n, t in times.items()]
+    lines += ["", "![confusion, test](confusion_test.png)", "", "![confusion, forget](confusion_forget.png)", ""]
+    tmp = out_dir / "RESULTS.md.tmp"
+    tmp.write_text("\n".join(lines))
+    tmp.replace(out_dir / "RESULTS.md")

@@ -1,0 +1,28 @@
+from espnet2_unlearn.metrics.report import write_report
+
+
+def scores(acc):
+    return {"accuracy": acc, "uar": acc, "macro_f1": acc, "num_utts": 4}
+
+
+def model(forget, retain, test, efficacy):
+    return {"forget": scores(forget), "retain": scores(retain), "test": scores(test),
+            "mia": {"efficacy": efficacy, "attack_train_accuracy": 0.7, "nonmember_set": "heldout",
+                    "loss_auc_forget_vs_nonmember": 0.5}}
+
+
+def test_report_from_small_metrics(tmp_path):
+    metrics = {"forget_request": "utterance", "num_forget_utts": 4, "classes": ["a", "b"],
+               "models": {"original": model(1.0, 0.95, 0.6, 0.1), "unlearned": model(0.5, 0.9, 0.58, 0.45)}}
+    metrics["models"]["unlearned"]["wall_time_s"] = 3.25
+    refs, hyps = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
+    confusions = {name: {s: [refs, hyps] for s in ("forget", "retain", "test")} for name in metrics["models"]}
+    write_report(metrics, confusions, tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "| original | 100.0 | 95.0 | 60.0 | 10.0 | 0.500 |" in text
+    assert "| unlearned | 50.0 | 90.0 | 58.0 | 45.0 | 0.500 |" in text
+    assert "| unlearned | 3.2 |" in text or "| unlearned | 3.3 |" in text
+    assert "non-members" in text and "`heldout`" in text
+    for png in ("methods.png", "confusion_test.png", "confusion_forget.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"({png})" in text

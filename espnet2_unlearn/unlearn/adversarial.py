@@ -38,7 +38,7 @@ def draw_targets(labels: torch.Tensor, num_classes: int, per_utt: int, generator
 def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, generator) -> torch.Tensor:
     """Inputs within an L-inf ball of radius adv_clip that push the model
     towards the targets: random start, then signed-gradient steps."""
-    mask = (torch.arange(speech.shape[1])[None, :] < lengths[:, None]).to(speech.dtype)
+    mask = (torch.arange(speech.shape[1], device=speech.device)[None, :] < lengths[:, None]).to(speech.dtype)
     mask = mask.view(*mask.shape, *([1] * (speech.dim() - 2)))
     delta = (torch.rand(speech.shape, generator=generator) * 2 - 1).to(speech) * adv_clip * mask
     for _ in range(steps):
@@ -53,17 +53,17 @@ def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: in
                          step_size: float, steps: int, seed: int, batch_size: int = 16) -> AdversarialSet:
     """per_utt examples per forget utterance against `model` (in eval mode)."""
     generator = torch.Generator().manual_seed(seed)
-    targets = draw_targets(forget.labels, num_classes, per_utt, generator)
+    targets = draw_targets(forget.labels.cpu(), num_classes, per_utt, generator)
     sources = torch.arange(len(forget)).repeat_interleave(per_utt)
     flat_targets = targets.reshape(-1)
     speech, labels = [], []
     for start in range(0, len(sources), batch_size):
         idx = sources[start : start + batch_size]
         x, lengths = pad([forget.speech[i] for i in idx])
-        x_adv = targeted_pgd(model, x, lengths, flat_targets[start : start + batch_size],
+        x_adv = targeted_pgd(model, x, lengths, flat_targets[start : start + batch_size].to(x.device),
                              adv_clip, step_size, steps, generator)
         with torch.no_grad():
             labels.append(logits_of(model, x_adv, lengths).argmax(-1))
         speech += [x_adv[i, : lengths[i]] for i in range(len(idx))]
-    return AdversarialSet(speech=speech, labels=torch.cat(labels) if labels else torch.zeros(0, dtype=torch.long),
+    return AdversarialSet(speech=speech, labels=torch.cat(labels).cpu() if labels else torch.zeros(0, dtype=torch.long),
                           targets=flat_targets, sources=sources)

@@ -94,7 +94,7 @@ def load_forget_set(ids: Sequence[str], data_path_and_name_and_type, model_args,
 
 def pad(speech: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
     """Zero-padded batch and lengths."""
-    lengths = torch.tensor([s.shape[0] for s in speech], dtype=torch.long)
+    lengths = torch.tensor([s.shape[0] for s in speech], dtype=torch.long, device=speech[0].device)
     return torch.nn.utils.rnn.pad_sequence(list(speech), batch_first=True), lengths
 
 

@@ -8,7 +8,7 @@ SECONDS=0
 
 # General options
 stage=1               # first stage to run
-stop_stage=6          # last stage to run
+stop_stage=8          # last stage to run
 nj=2                  # parallel jobs for feature extraction and statistics
 ngpu=0                # GPUs for training (0: CPU)
 seed=0                # seed of every random choice of the recipe
@@ -46,11 +46,28 @@ unlearn_config=conf/unlearn.yaml  # unlearning hyper-parameters
 unlearn_args=         # extra options, e.g. "--adv_weight 0 --max_steps 20"
 unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget list)
 
+# Gold standard and baselines (stage 7)
+baselines="relabel ascent l2ul relabel_adv finetune"  # which baselines stage 7 runs ("" for none)
+finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
+
+# Baselines of stage 7 on the same forget set: options of unlearn_train, or
+# (finetune) fine-tuning of the source model on the retain set.
+declare -A baseline_args=(
+  [relabel]="--adv_weight 0 --elastic_weight 0"   # random relabeling only
+  [ascent]="--forget_loss ascent --adv_weight 0 --elastic_weight 0"  # gradient ascent only
+  [l2ul]="--forget_loss ascent"                  # ascent + adversarial + elastic (L2UL-style)
+  [relabel_adv]="--elastic_weight 0"             # relabeling + adversarial
+  [finetune]=""
+)
+all_baselines="relabel ascent l2ul relabel_adv finetune"
+
 help_message=$(cat <<EOF
 Usage: $0 [options]
 Stages:
   1 data preparation   2 fbank features   3 token list and statistics   4 SER training
-  5 unlearning of --forget_list   6 evaluation of the original and unlearned models
+  5 unlearning of --forget_list   6 evaluation of every model present
+  7 gold standard (retrained without the forget set) and baselines, then evaluation again
+  8 packing of the unlearned model (espnet2.bin.pack)
 
 Options (default in brackets):
   --stage N              first stage to run [${stage}]
@@ -82,6 +99,8 @@ Options (default in brackets):
   --unlearn_config FILE  unlearning hyper-parameters [${unlearn_config}]
   --unlearn_args STR     extra unlearning options, e.g. "--adv_weight 0" [${unlearn_args}]
   --unlearn_tag NAME     output exp/unlearn_<tag> [name of the forget list]
+  --baselines "NAMES"    stage 7 baselines among ${all_baselines} [${baselines}]
+  --finetune_epochs N    epochs of the finetune baseline [${finetune_epochs}]
   --config FILE          file of option settings, read first
   --help                 this message
 The job back-end (local or slurm) is chosen in cmd.sh.
@@ -102,6 +121,13 @@ if [ -z "${forget_list}" ]; then
 fi
 [ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
 unlearn_exp="${expdir}/unlearn_${unlearn_tag}"
+# The gold model and the retain set depend on the forget list only, so runs
+# with other hyper-parameters (other --unlearn_tag) share them.
+forget_name=$(basename "${forget_list}")
+gold_exp="${expdir}/gold_${forget_name}"
+for b in ${baselines}; do
+  [ -n "${baseline_args[${b}]+set}" ] || die "unknown baseline '${b}' in --baselines (known: ${all_baselines})"
+done
 [ -n "${ser_stats_dir}" ] || ser_stats_dir="${expdir}/ser_stats"
 feats_dir="${dumpdir}/fbank"
 token_list=data/token_list
@@ -140,6 +166,155 @@ decode_set() {
       --output_all_probabilities true \
       --output_dir "${outdir}" \
     || die "decoding ${dset} failed: see ${outdir}/inference.log"
+}
+
+# Shapes and feature statistics of a training set and the valid set, by
+# cls_train --collect_stats over nj jobs: collect_stats TRAIN_DIR STATS_DIR
+collect_stats() {
+  local train_dir=$1 stats_dir=$2 tmp="$2.tmp" n j _nj split_files stats_dirs
+  rm -rf "${tmp}"
+  mkdir -p "${tmp}/logdir"
+  _nj=$(wc -l < "${feats_dir}/${valid_set}/feats.scp")
+  _nj=$(( nj < _nj ? nj : _nj ))
+  for n in train valid; do
+    split_files=""
+    for j in $(seq "${_nj}"); do split_files+=" ${tmp}/logdir/${n}.${j}.scp"; done
+    if [ "${n}" = train ]; then
+      utils/split_scp.pl "${train_dir}/feats.scp" ${split_files}
+    else
+      utils/split_scp.pl "${feats_dir}/${valid_set}/feats.scp" ${split_files}
+    fi
+  done
+  ${train_cmd} JOB=1:"${_nj}" "${tmp}/logdir/stats.JOB.log" \
+    ${python} -m espnet2.bin.cls_train \
+      --collect_stats true \
+      --use_preprocessor true \
+      --token_list "${token_list}" \
+      --input_size "$(feat_dim_of "${train_dir}/feats.scp")" \
+      --train_data_path_and_name_and_type "${train_dir}/feats.scp,speech,kaldi_ark" \
+      --train_data_path_and_name_and_type "${train_dir}/text,label,text" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
+      --train_shape_file "${tmp}/logdir/train.JOB.scp" \
+      --valid_shape_file "${tmp}/logdir/valid.JOB.scp" \
+      --output_dir "${tmp}/logdir/stats.JOB" \
+      --config "${ser_config}" \
+      ${ser_args} \
+    || { rm -rf "${tmp}"; die "collecting statistics of ${train_dir} failed"; }
+  stats_dirs=""
+  for j in $(seq "${_nj}"); do stats_dirs+=" --input_dir ${tmp}/logdir/stats.${j}"; done
+  ${python} -m espnet2.bin.aggregate_stats_dirs ${stats_dirs} --output_dir "${tmp}"
+  rm -rf "${stats_dir}"
+  mv "${tmp}" "${stats_dir}"
+}
+
+# Trains with ESPnet's cls_train through $cuda_cmd; the log is EXP_DIR/train.log:
+# train_ser TRAIN_DIR STATS_DIR EXP_DIR [more cls_train options]
+train_ser() {
+  local train_dir=$1 stats_dir=$2 exp_dir=$3 norm_opts
+  shift 3
+  case "${feats_normalize}" in
+    global_mvn) norm_opts="--normalize global_mvn --normalize_conf stats_file=${stats_dir}/train/feats_stats.npz" ;;
+    utterance_mvn) norm_opts="--normalize utterance_mvn" ;;
+    none) norm_opts="--normalize none" ;;
+    *) die "--feats_normalize must be global_mvn, utterance_mvn or none, got '${feats_normalize}'" ;;
+  esac
+  mkdir -p "${exp_dir}"
+  ${cuda_cmd} --gpu "${ngpu}" "${exp_dir}/train.log" \
+    ${python} -m espnet2.bin.cls_train \
+      --use_preprocessor true \
+      --token_list "${token_list}" \
+      --input_size "$(feat_dim_of "${train_dir}/feats.scp")" \
+      ${norm_opts} \
+      --train_data_path_and_name_and_type "${train_dir}/feats.scp,speech,kaldi_ark" \
+      --train_data_path_and_name_and_type "${train_dir}/text,label,text" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
+      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
+      --train_shape_file "${stats_dir}/train/speech_shape" \
+      --valid_shape_file "${stats_dir}/valid/speech_shape" \
+      --fold_length "${speech_fold_length}" \
+      --resume true \
+      --ngpu "${ngpu}" \
+      --seed "${seed}" \
+      --output_dir "${exp_dir}" \
+      --config "${ser_config}" \
+      ${ser_args} "$@" \
+    || die "training failed: see ${exp_dir}/train.log"
+}
+
+# Stage 5's unlearning, or a baseline's: run_unlearning OUT_DIR "MORE unlearn_train OPTIONS"
+run_unlearning() {
+  "${MAIN_ROOT}/unlearn.sh" \
+    --cls_exp "${ser_exp}" --inference_model "${inference_model}" \
+    --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
+    --forget_list "${forget_list}" \
+    --unlearn_config "${unlearn_config}" --unlearn_args "${unlearn_args} $2 --seed ${seed}" \
+    --outdir "$1" --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
+}
+
+# The wall time of a training, for the speed-up figures: write_train_report EXP_DIR SECONDS NUM_UTTS
+write_train_report() {
+  printf '{"wall_time_s": %s, "num_train_utts": %s, "config": "%s"}\n' "$2" "$3" "${ser_config}" \
+    > "$1/train_report.json.tmp"
+  mv "$1/train_report.json.tmp" "$1/train_report.json"
+}
+
+json_field() {  # json_field FILE KEY: a top-level value of a JSON file ("" when absent)
+  ${python} -c "import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" "$1" "$2"
+}
+
+# Decodes every model present (original, unlearned, gold, baselines) on the
+# training, test and held-out sets with ESPnet's inference, at most nj at a
+# time, then scores them all: ${unlearn_exp}/eval/{metrics.json,RESULTS.md,*.png}
+evaluate_models() {
+  need "${unlearn_exp}/forget_report.json" 5
+  need "${feats_dir}/${heldout_set}/feats.scp" 2
+  local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${inference_model}" unlearned.pth)
+  local i b d dec sets dset stale report field value pids=() eval_args=() test_set=${test_sets%% *}
+  if [ -f "${gold_exp}/train_report.json" ]; then names+=(gold); dirs+=("${gold_exp}"); files+=("${inference_model}"); fi
+  for b in ${all_baselines}; do
+    d="${expdir}/baseline_${b}_${unlearn_tag}"
+    if [ -f "${d}/forget_report.json" ]; then names+=("${b}"); dirs+=("${d}"); files+=(unlearned.pth)
+    elif [ -f "${d}/train_report.json" ]; then names+=("${b}"); dirs+=("${d}"); files+=("${inference_model}"); fi
+  done
+  sets="${train_set} ${test_set} ${heldout_set}"
+  for i in "${!names[@]}"; do
+    dec="${dirs[i]}/decode_${files[i]%.pth}"
+    stale=""
+    for dset in ${sets}; do  # decodings already there (stage 4's, an earlier run's) are reused
+      if [ ! -f "${dec}/${dset}/prediction/score" ] || \
+         [ "$(wc -l < "${dec}/${dset}/prediction/score")" -ne "$(wc -l < "${feats_dir}/${dset}/feats.scp")" ]; then
+        stale+=" ${dset}=${feats_dir}/${dset}"
+      fi
+    done
+    if [ -n "${stale}" ]; then
+      mkdir -p "${dec}"
+      ${decode_cmd} "${dec}/decode_sets.log" \
+        ${python} -m espnet2_unlearn.bin.decode_sets --model_dir "${dirs[i]}" --model_file "${files[i]}" \
+          --output_dir "${dec}" ${stale} &
+      pids+=($!)
+      if [ "${#pids[@]}" -ge "${nj}" ]; then
+        wait "${pids[0]}" || die "decoding failed: see ${expdir}/*/decode_*/decode_sets.log"
+        pids=("${pids[@]:1}")
+      fi
+    fi
+    eval_args+=(--model "${names[i]}=${dec}")
+    for report in forget_report train_report; do
+      [ -f "${dirs[i]}/${report}.json" ] || continue
+      for field in wall_time_s:--wall_time peak_rss_mib:--peak_rss; do
+        value=$(json_field "${dirs[i]}/${report}.json" "${field%%:*}")
+        [ -z "${value}" ] || eval_args+=("${field#*:}" "${names[i]}=${value}")
+      done
+    done
+  done
+  for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed: see ${expdir}/*/decode_*/decode_sets.log"; done
+  log "Evaluating ${names[*]}"
+  ${python} -m espnet2_unlearn.bin.evaluate \
+    --token_list "${token_list}" --feats_dir "${feats_dir}" \
+    --train_set "${train_set}" --test_set "${test_set}" --heldout_set "${heldout_set}" \
+    --forget_list "${forget_list}" --forget_request "$(json_field "${unlearn_exp}/forget_report.json" forget_request)" \
+    --seed "${seed}" "${eval_args[@]}" --output_dir "${unlearn_exp}/eval" \
+    || die "evaluation failed"
 }
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
@@ -228,37 +403,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   mv "${token_list}.tmp" "${token_list}"
   log "${token_list}: $(($(wc -l < "${token_list}") - 1)) classes: $(head -n -1 "${token_list}" | tr '\n' ' ')"
 
-  tmp="${ser_stats_dir}.tmp"
-  rm -rf "${tmp}"
-  mkdir -p "${tmp}/logdir"
-  _nj=$(( nj < $(wc -l < "${feats_dir}/${valid_set}/feats.scp") ? nj : $(wc -l < "${feats_dir}/${valid_set}/feats.scp") ))
-  for dset in train valid; do
-    eval "_set=\${${dset}_set}"
-    split_files=""
-    for n in $(seq "${_nj}"); do split_files+=" ${tmp}/logdir/${dset}.${n}.scp"; done
-    utils/split_scp.pl "${feats_dir}/${_set}/feats.scp" ${split_files}
-  done
-  ${train_cmd} JOB=1:"${_nj}" "${tmp}/logdir/stats.JOB.log" \
-    ${python} -m espnet2.bin.cls_train \
-      --collect_stats true \
-      --use_preprocessor true \
-      --token_list "${token_list}" \
-      --input_size "$(feat_dim_of "${feats_dir}/${train_set}/feats.scp")" \
-      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
-      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
-      --train_shape_file "${tmp}/logdir/train.JOB.scp" \
-      --valid_shape_file "${tmp}/logdir/valid.JOB.scp" \
-      --output_dir "${tmp}/logdir/stats.JOB" \
-      --config "${ser_config}" \
-      ${ser_args} \
-    || { rm -rf "${tmp}"; die "collecting statistics failed"; }
-  stats_dirs=""
-  for n in $(seq "${_nj}"); do stats_dirs+=" --input_dir ${tmp}/logdir/stats.${n}"; done
-  ${python} -m espnet2.bin.aggregate_stats_dirs ${stats_dirs} --output_dir "${tmp}"
-  rm -rf "${ser_stats_dir}"
-  mv "${tmp}" "${ser_stats_dir}"
+  collect_stats "${feats_dir}/${train_set}" "${ser_stats_dir}"
   log "${ser_stats_dir}: shapes and feature statistics of ${train_set} and ${valid_set}"
 fi
 
@@ -267,39 +412,12 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   need "${token_list}" 3
   need "${ser_stats_dir}/train/speech_shape" 3
   need "${ser_config}" 4
-  feat_dim=$(feat_dim_of "${feats_dir}/${train_set}/feats.scp")
-  norm_opts=""
-  case "${feats_normalize}" in
-    global_mvn) norm_opts="--normalize global_mvn --normalize_conf stats_file=${ser_stats_dir}/train/feats_stats.npz" ;;
-    utterance_mvn) norm_opts="--normalize utterance_mvn" ;;
-    none) norm_opts="--normalize none" ;;
-    *) die "--feats_normalize must be global_mvn, utterance_mvn or none, got '${feats_normalize}'" ;;
-  esac
-  mkdir -p "${ser_exp}"
   log "Training log: ${ser_exp}/train.log"
-  ${cuda_cmd} --gpu "${ngpu}" "${ser_exp}/train.log" \
-    ${python} -m espnet2.bin.cls_train \
-      --use_preprocessor true \
-      --token_list "${token_list}" \
-      --input_size "${feat_dim}" \
-      ${norm_opts} \
-      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
-      --train_data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
-      --train_shape_file "${ser_stats_dir}/train/speech_shape" \
-      --valid_shape_file "${ser_stats_dir}/valid/speech_shape" \
-      --fold_length "${speech_fold_length}" \
-      --resume true \
-      --ngpu "${ngpu}" \
-      --seed "${seed}" \
-      --output_dir "${ser_exp}" \
-      --config "${ser_config}" \
-      ${ser_args} \
-    || die "training failed: see ${ser_exp}/train.log"
+  train_ser "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_exp}"
   need "${ser_exp}/${inference_model}" 4
 
   # Numbers that later stages compare against, without reading data again.
+  rm -rf "${ser_exp}/decode_${inference_model%.pth}"
   decode_sets="${valid_set} ${test_sets}"
   [ "${heldout_per_spk}" -gt 0 ] && decode_sets="${heldout_set} ${decode_sets}"
   stats_args=""
@@ -333,48 +451,94 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
       --num_utts "${default_forget_utts}" --seed "${seed}" "data/${train_set}" "${forget_list}"
     log "No --forget_list given: forgetting ${forget_list} (${default_forget_utts} random training utterances, seed ${seed})"
   fi
-  "${MAIN_ROOT}/unlearn.sh" \
-    --cls_exp "${ser_exp}" --inference_model "${inference_model}" \
-    --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
-    --forget_list "${forget_list}" \
-    --unlearn_config "${unlearn_config}" --unlearn_args "${unlearn_args} --seed ${seed}" \
-    --unlearn_tag "${unlearn_tag}" \
-    --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
+  run_unlearning "${unlearn_exp}" ""
 fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
-  log "Stage 6: evaluation of ${ser_exp} and ${unlearn_exp} -> ${unlearn_exp}/eval"
+  log "Stage 6: evaluation -> ${unlearn_exp}/eval"
+  evaluate_models
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+  log "Stage 7: gold standard and baselines (${baselines:-none}) for ${forget_list}"
   need "${unlearn_exp}/forget_report.json" 5
-  need "${feats_dir}/${heldout_set}/feats.scp" 2
-  # Every model is decoded by ESPnet's own inference on the whole training
-  # set (split into forget and retain when scoring), the test set and the
-  # held-out utterances of the training speakers.
-  pids=()
-  for dset in ${train_set} ${test_sets} ${heldout_set}; do
-    # Stage 4 leaves the source model's decoding of some sets; it is reused.
-    out="${ser_exp}/decode_${inference_model%.pth}/${dset}"
-    if [ ! -f "${out}/prediction/score" ] || \
-       [ "$(wc -l < "${out}/prediction/score")" -ne "$(wc -l < "${feats_dir}/${dset}/feats.scp")" ]; then
-      decode_set "${ser_exp}" "${inference_model}" "${dset}" "${out}" &
-      pids+=($!)
+  need "${feats_dir}/${train_set}/feats.scp" 2
+  need "${ser_stats_dir}/train/speech_shape" 3
+  # The retain set: train minus forget, the gold model's training data.
+  retain_dir="${feats_dir}/${train_set}_retain_${forget_name}"
+  forget_ids=$(mktemp "${expdir}/.forget_ids.XXXXXX")
+  ${python} -c "import sys; from espnet2_unlearn.unlearn.forget_set import read_forget_ids
+print('\n'.join(read_forget_ids(sys.argv[1])))" "${forget_list}" > "${forget_ids}" \
+    || { rm -f "${forget_ids}"; die "cannot read the forget list ${forget_list}"; }
+  if [ ! -f "${retain_dir}/feats.scp" ]; then
+    utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
+    utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
+    rm -f "${forget_ids}.retain"
+  fi
+  expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - $(wc -l < "${forget_ids}") ))
+  rm -f "${forget_ids}"
+  [ "$(wc -l < "${retain_dir}/utt2spk")" -eq "${expected}" ] \
+    || die "${retain_dir} has $(wc -l < "${retain_dir}/utt2spk") utterances, expected ${expected}"
+
+  if [ -f "${gold_exp}/train_report.json" ]; then
+    log "Gold standard ${gold_exp} exists: kept"
+  else
+    log "Gold standard: retraining on ${retain_dir} (${expected} utterances) -> ${gold_exp}"
+    rm -rf "${gold_exp}" "${gold_exp}_stats"
+    start=${SECONDS}
+    collect_stats "${retain_dir}" "${gold_exp}_stats"
+    train_ser "${retain_dir}" "${gold_exp}_stats" "${gold_exp}"
+    write_train_report "${gold_exp}" $(( SECONDS - start )) "${expected}"
+  fi
+
+  for b in ${baselines}; do
+    out="${expdir}/baseline_${b}_${unlearn_tag}"
+    if [ -f "${out}/forget_report.json" ] || [ -f "${out}/train_report.json" ]; then
+      log "Baseline ${b}: ${out} exists: kept"
+      continue
     fi
-    decode_set "${unlearn_exp}" unlearned.pth "${dset}" "${unlearn_exp}/decode_unlearned/${dset}" &
-    pids+=($!)
+    rm -rf "${out}"
+    if [ "${b}" = finetune ]; then
+      log "Baseline finetune: ${finetune_epochs} epochs of ${ser_exp}/${inference_model} on ${retain_dir} -> ${out}"
+      # Shapes of the retain set; the normalisation comes with the source model's parameters.
+      mkdir -p "${out}_stats/train"
+      cp -r "${ser_stats_dir}/valid" "${out}_stats/"
+      cp "${ser_stats_dir}/train/feats_stats.npz" "${out}_stats/train/"
+      utils/filter_scp.pl "${retain_dir}/utt2spk" "${ser_stats_dir}/train/speech_shape" > "${out}_stats/train/speech_shape"
+      start=${SECONDS}
+      train_ser "${retain_dir}" "${out}_stats" "${out}" \
+        --init_param "${ser_exp}/${inference_model}" --max_epoch "${finetune_epochs}"
+      write_train_report "${out}" $(( SECONDS - start )) "${expected}"
+    else
+      log "Baseline ${b}: unlearning with ${baseline_args[${b}]} -> ${out}"
+      run_unlearning "${out}" "${baseline_args[${b}]}"
+    fi
   done
-  for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed"; done
-  request=$(${python} -c "import json, sys; print(json.load(open(sys.argv[1]))['forget_request'])" \
-    "${unlearn_exp}/forget_report.json")
-  unlearn_seconds=$(${python} -c "import json, sys; print(json.load(open(sys.argv[1]))['wall_time_s'])" \
-    "${unlearn_exp}/forget_report.json")
-  ${python} -m espnet2_unlearn.bin.evaluate \
-    --token_list "${token_list}" --feats_dir "${feats_dir}" \
-    --forget_list "${forget_list}" --forget_request "${request}" --seed "${seed}" \
-    --model "original=${ser_exp}/decode_${inference_model%.pth}" \
-    --model "unlearned=${unlearn_exp}/decode_unlearned" \
-    --wall_time "unlearned=${unlearn_seconds}" \
-    --output_dir "${unlearn_exp}/eval"
+  evaluate_models
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+  log "Stage 8: packing ${unlearn_exp}"
+  need "${unlearn_exp}/forget_report.json" 5
+  pack="${unlearn_exp}/packed/unlearn_${unlearn_tag}.zip"
+  options="--option ${unlearn_exp}/forget_report.json"
+  [ -f "${unlearn_exp}/eval/RESULTS.md" ] && options+=" --option ${unlearn_exp}/eval/RESULTS.md --option ${unlearn_exp}/eval/metrics.json"
+  # The normalisation statistics the config points to travel with the model, as in ESPnet's recipes.
+  stats_file=$(${python} -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
+print((c.get('normalize_conf') or {}).get('stats_file') or '')" "${unlearn_exp}/config.yaml")
+  [ -z "${stats_file}" ] || options+=" --option ${stats_file}"
+  mkdir -p "${unlearn_exp}/packed"
+  ${python} -m espnet2.bin.pack cls \
+    --classification_train_config "${unlearn_exp}/config.yaml" \
+    --classification_model_file "${unlearn_exp}/unlearned.pth" \
+    ${options} --outpath "${pack}.tmp.zip" \
+    || { rm -f "${pack}.tmp.zip"; die "packing failed"; }
+  mv "${pack}.tmp.zip" "${pack}"
+  log "Packed model: ${pack}"
+fi
+
+if [ "${stop_stage}" -ge 6 ] && [ -f "${unlearn_exp}/eval/RESULTS.md" ]; then
   sed -n '/^| model | forget acc/,/^$/p' "${unlearn_exp}/eval/RESULTS.md"
   log "Results: ${unlearn_exp}/eval/RESULTS.md"
 fi
-
 log "Finished stages ${stage}-${stop_stage} in ${SECONDS} s"

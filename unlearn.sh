@@ -21,6 +21,7 @@ forget_request=auto         # utterance, speaker, or auto: speaker if it holds a
 unlearn_config=conf/unlearn.yaml
 unlearn_args=               # extra options, e.g. "--adv_weight 0"
 unlearn_tag=                # output: exp/unlearn_<tag> (default: name of the forget list)
+outdir=                     # output dir, instead of exp/unlearn_<tag>
 expdir=exp
 ngpu=0
 python=python3
@@ -37,6 +38,7 @@ Options (default in brackets):
   --unlearn_config FILE  hyper-parameters [${unlearn_config}]
   --unlearn_args STR     extra options for espnet2_unlearn.bin.unlearn_train
   --unlearn_tag NAME     output dir exp/unlearn_<tag> [name of --forget_list]
+  --outdir DIR           output dir, instead of exp/unlearn_<tag>
   --expdir DIR           [${expdir}]
   --ngpu N               [${ngpu}]
   --python PY            [${python}]"
@@ -54,7 +56,7 @@ for f in "${cls_exp}/config.yaml" "${cls_exp}/${inference_model}" "${train_dir}/
 done
 [ -f "${unlearn_config}" ] || die "unlearning config ${unlearn_config} does not exist"
 [ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
-outdir="${expdir}/unlearn_${unlearn_tag}"
+[ -n "${outdir}" ] || outdir="${expdir}/unlearn_${unlearn_tag}"
 [ ! -e "${outdir}" ] || die "${outdir} already exists: every run writes a new directory (choose --unlearn_tag)"
 
 if [ "${forget_request}" = auto ]; then
@@ -74,7 +76,7 @@ if [ "${forget_request}" = auto ]; then
 fi
 
 mkdir -p "${expdir}/logs"
-logfile="${expdir}/logs/unlearn_${unlearn_tag}.log"
+logfile="${expdir}/logs/$(basename "${outdir}").log"
 log "Unlearning ${cls_exp}/${inference_model} on ${forget_list} (${forget_request} request) -> ${outdir}"
 log "Log: ${logfile}"
 ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \

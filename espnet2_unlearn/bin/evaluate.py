@@ -9,7 +9,9 @@ inference against each.  Reads what espnet2.bin.cls_inference wrote.
         --output_dir exp/unlearn_forget/eval
 
 Each model's decode dir holds one cls_inference output dir per set (train,
-test, heldout), run with --output_all_probabilities true.
+test, heldout), run with --output_all_probabilities true (or written by decode_sets).  When
+a model named gold (retrained without the forget set) is among them, every
+other model gets its gap to gold and, given wall times, its speed-up.
 """
 
 import argparse
@@ -22,12 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from espnet2_unlearn.metrics.classification import classification_scores
+from espnet2_unlearn.metrics.comparison import compare
 from espnet2_unlearn.metrics.membership import attack_features, loss_auc, mia_efficacy
 from espnet2_unlearn.metrics.predictions import load_predictions, read_token_list
 from espnet2_unlearn.unlearn.forget_set import ForgetSetError, read_forget_ids
 
-# Non-members that stand for the forget set after retraining (ARCHITECTURE §4).
-NONMEMBER_SET = {"utterance": "heldout", "speaker": "test"}
 
 
 def subset(pred, utts):
@@ -42,20 +43,23 @@ def subset(pred, utts):
     }
 
 
-def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, request, seed):
-    train = load_predictions(decode_dir / "train", feats_dir / "train/text", classes)
+def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, request, seed,
+                   train_set="train", test_set="test", heldout_set="heldout"):
+    train = load_predictions(decode_dir / train_set, feats_dir / train_set / "text", classes)
     missing = sorted(set(forget_ids) - set(train["utts"]))
     if missing:
-        raise ValueError(f"forget utterance {missing[0]} is not in {feats_dir / 'train/text'}")
+        raise ValueError(f"forget utterance {missing[0]} is not in {feats_dir / train_set / 'text'}")
     forget_set = set(forget_ids)
     sets = {
         "forget": subset(train, sorted(forget_set)),
         "retain": subset(train, [u for u in train["utts"] if u not in forget_set]),
-        "test": load_predictions(decode_dir / "test", feats_dir / "test/text", classes),
+        "test": load_predictions(decode_dir / test_set, feats_dir / test_set / "text", classes),
     }
-    nonmember_name = NONMEMBER_SET[request]
-    nonmember = sets["test"] if nonmember_name == "test" else load_predictions(
-        decode_dir / nonmember_name, feats_dir / f"{nonmember_name}/text", classes)
+    # Non-members that stand for the forget set after retraining (ARCHITECTURE §4):
+    # unseen utterances of seen speakers, or unseen speakers.
+    nonmember_name = heldout_set if request == "utterance" else test_set
+    nonmember = sets["test"] if nonmember_name == test_set else load_predictions(
+        decode_dir / nonmember_name, feats_dir / nonmember_name / "text", classes)
     index = {c: i for i, c in enumerate(classes)}
 
     def features(p):
@@ -77,10 +81,16 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--token_list", required=True)
     p.add_argument("--feats_dir", type=Path, default=Path("dump/fbank"))
+    p.add_argument("--train_set", default="train", help="set the forget and retain sets are taken from")
+    p.add_argument("--test_set", default="test", help="unseen speakers: non-members of speaker requests")
+    p.add_argument("--heldout_set", default="heldout",
+                   help="unseen utterances of training speakers: non-members of utterance requests")
     p.add_argument("--forget_list", required=True)
     p.add_argument("--forget_request", choices=["utterance", "speaker"], default="utterance")
     p.add_argument("--model", action="append", required=True, help="NAME=DECODE_DIR, in table order")
     p.add_argument("--wall_time", action="append", default=[], help="NAME=SECONDS, recorded as given")
+    p.add_argument("--peak_rss", action="append", default=[], help="NAME=MIB, recorded as given")
+    p.add_argument("--gold", default="gold", help="name of the gold-standard model, if one is given")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output_dir", type=Path, required=True)
     args = p.parse_args(argv)
@@ -96,11 +106,14 @@ def main(argv=None) -> None:
             if not (name and decode_dir):
                 raise ValueError(f"--model expects NAME=DECODE_DIR, got '{spec}'")
             metrics["models"][name], confusions[name] = evaluate_model(
-                Path(decode_dir), args.feats_dir, forget_ids, classes, args.forget_request, args.seed)
-        for spec in args.wall_time:
-            name, _, seconds = spec.partition("=")
-            if name in metrics["models"]:
-                metrics["models"][name]["wall_time_s"] = float(seconds)
+                Path(decode_dir), args.feats_dir, forget_ids, classes, args.forget_request, args.seed,
+                args.train_set, args.test_set, args.heldout_set)
+        for key, specs in (("wall_time_s", args.wall_time), ("peak_rss_mib", args.peak_rss)):
+            for spec in specs:
+                name, _, value = spec.partition("=")
+                if name in metrics["models"]:
+                    metrics["models"][name][key] = float(value)
+        compare(metrics, gold=args.gold)
     except (ValueError, OSError, ForgetSetError) as e:
         sys.exit(f"evaluate: {e}")
 

@@ -10,14 +10,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from espnet2_unlearn.metrics.classification import confusion_matrix  # noqa: E402
+from espnet2_unlearn.metrics.comparison import GAP_METRICS  # noqa: E402
 
 # (label, set, metric) shown in the headline table and the bar plot.
-HEADLINE = (
-    ("forget acc", "forget", "accuracy"),
-    ("retain acc", "retain", "accuracy"),
-    ("test UAR", "test", "uar"),
-    ("MIA efficacy", "mia", "efficacy"),
-)
+LABELS = {"forget_acc": "forget acc", "retain_acc": "retain acc", "test_uar": "test UAR",
+          "mia_efficacy": "MIA efficacy"}
+HEADLINE = tuple((LABELS[key], s, k) for key, s, k in GAP_METRICS)
 
 
 def _pct(x) -> str:
@@ -25,12 +23,52 @@ def _pct(x) -> str:
 
 
 def headline_table(metrics: Dict) -> List[str]:
-    lines = ["| model | " + " | ".join(label for label, _, _ in HEADLINE) + " | forget loss AUC |",
-             "|---" * (len(HEADLINE) + 2) + "|"]
+    with_gold = any("gap_to_gold" in m for m in metrics["models"].values())
+    extra = ["forget loss AUC"] + (["mean gap to gold"] if with_gold else [])
+    lines = ["| model | " + " | ".join([label for label, _, _ in HEADLINE] + extra) + " |",
+             "|---" * (len(HEADLINE) + len(extra) + 1) + "|"]
     for name, m in metrics["models"].items():
-        cells = [_pct(m[s][k]) for _, s, k in HEADLINE]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {m['mia']['loss_auc_forget_vs_nonmember']:.3f} |")
+        cells = [_pct(m[s][k]) for _, s, k in HEADLINE] + [f"{m['mia']['loss_auc_forget_vs_nonmember']:.3f}"]
+        if with_gold:
+            cells.append(f"{m['gap_to_gold']['mean']:.1f}" if "gap_to_gold" in m else "-")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return lines
+
+
+def gap_table(metrics: Dict) -> List[str]:
+    rows = [(n, m["gap_to_gold"]) for n, m in metrics["models"].items() if "gap_to_gold" in m]
+    if not rows:
+        return []
+    keys = [key for key, _, _ in GAP_METRICS]
+    lines = ["## Gap to gold (points)", "",
+             "| model | " + " | ".join(LABELS[k] for k in keys) + " | mean |",
+             "|---" * (len(keys) + 2) + "|"]
+    lines += [f"| {n} | " + " | ".join(f"{g[k]:.1f}" for k in keys + ["mean"]) + " |" for n, g in rows]
+    return lines + [""]
+
+
+def time_table(metrics: Dict) -> List[str]:
+    rows = [(n, m) for n, m in metrics["models"].items() if "wall_time_s" in m]
+    if not rows:
+        return []
+    lines = ["## Wall time", "", "| model | seconds | speed-up over gold | peak RSS (MiB) |", "|---|---|---|---|"]
+    for n, m in rows:
+        s = f"{m['speedup_over_gold']:.1f}x" if "speedup_over_gold" in m else "-"
+        rss = f"{m['peak_rss_mib']:.0f}" if "peak_rss_mib" in m else "-"
+        lines.append(f"| {n} | {m['wall_time_s']:.1f} | {s} | {rss} |")
+    return lines + [""]
+
+
+def bars_table(metrics: Dict) -> List[str]:
+    if "bars" not in metrics:
+        return []
+    b = dict(metrics["bars"])
+    model = b.pop("model")
+    lines = [f"## Bars (ARCHITECTURE §5) for `{model}`", "", "| bar | measured | required | met |", "|---|---|---|---|"]
+    for name, v in b.items():
+        op = ">=" if name == "speed" else "<="
+        lines.append(f"| {name}: {v['what']} | {v['value']:.1f} | {op} {v['bar']:g} | {'yes' if v['met'] else 'no'} |")
+    return lines + [""]
 
 
 def plot_bars(metrics: Dict, path: Path) -> None:
@@ -99,11 +137,8 @@ def write_report(metrics: Dict, confusions: Dict, out_dir: Path) -> None:
             s = m[set_name]
             lines.append(f"| {name} | {set_name} | {s['num_utts']} | {_pct(s['accuracy'])} | {_pct(s['uar'])} "
                          f"| {_pct(s['macro_f1'])} |")
-    times = {n: m["wall_time_s"] for n, m in metrics["models"].items() if "wall_time_s" in m}
-    if times:
-        lines += ["", "## Wall time", "", "| model | seconds |", "|---|---|"]
-        lines += [f"| {n} | {t:.1f} |" for n, t in times.items()]
-    lines += ["", "![confusion, test](confusion_test.png)", "", "![confusion, forget](confusion_forget.png)", ""]
+    lines += [""] + gap_table(metrics) + time_table(metrics) + bars_table(metrics)
+    lines += ["![confusion, test](confusion_test.png)", "", "![confusion, forget](confusion_forget.png)", ""]
     tmp = out_dir / "RESULTS.md.tmp"
     tmp.write_text("\n".join(lines))
     tmp.replace(out_dir / "RESULTS.md")

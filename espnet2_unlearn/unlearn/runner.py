@@ -11,6 +11,7 @@ import copy
 import hashlib
 import json
 import logging
+import resource
 import shutil
 import time
 from pathlib import Path
@@ -244,6 +245,8 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
         "target": {"metric": args.stop_metric, "value": target, "source": target_note, "reached": reached},
         "steps": steps,
         "wall_time_s": wall,
+        # Of the whole process so far (model, forget set, derived data), in MiB (Linux counts KiB).
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "hyperparameters": hyper,
         "adversarial": {
             "num_examples": 0 if adv is None else len(adv.labels),

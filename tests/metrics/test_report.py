@@ -26,3 +26,24 @@ def test_report_from_small_metrics(tmp_path):
     for png in ("methods.png", "confusion_test.png", "confusion_forget.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"({png})" in text
+
+
+def test_report_with_gold_has_gaps_speedup_and_bars(tmp_path):
+    from espnet2_unlearn.metrics.comparison import compare
+
+    metrics = {"forget_request": "utterance", "num_forget_utts": 4, "classes": ["a", "b"],
+               "models": {"original": model(1.0, 0.95, 0.6, 0.1), "unlearned": model(0.5, 0.9, 0.58, 0.45),
+                          "gold": model(0.6, 0.95, 0.6, 0.5)}}
+    metrics["models"]["unlearned"]["wall_time_s"] = 2.0
+    metrics["models"]["gold"]["wall_time_s"] = 300.0
+    compare(metrics)
+    refs, hyps = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
+    confusions = {name: {s: [refs, hyps] for s in ("forget", "retain", "test")} for name in metrics["models"]}
+    write_report(metrics, confusions, tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text()
+    # forget 10, retain 5, test 2, MIA 5 points from gold: mean 5.5
+    assert "| unlearned | 50.0 | 90.0 | 58.0 | 45.0 | 0.500 | 5.5 |" in text
+    assert "| gold | 60.0 | 95.0 | 60.0 | 50.0 | 0.500 | - |" in text
+    assert "| unlearned | 10.0 | 5.0 | 2.0 | 5.0 | 5.5 |" in text
+    assert "| unlearned | 2.0 | 150.0x | - |" in text
+    assert "## Bars" in text and "| no |" in text

@@ -468,7 +468,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   retain_dir="${feats_dir}/${train_set}_retain_${forget_name}"
   forget_ids=$(mktemp "${expdir}/.forget_ids.XXXXXX")
   ${python} -c "import sys; from espnet2_unlearn.unlearn.forget_set import read_forget_ids
-print('\n'.join(read_forget_ids(sys.argv[1])))" "${forget_list}" > "${forget_ids}" \
+print(''.join(u + '\n' for u in read_forget_ids(sys.argv[1])), end='')" "${forget_list}" > "${forget_ids}" \
     || { rm -f "${forget_ids}"; die "cannot read the forget list ${forget_list}"; }
   if [ ! -f "${retain_dir}/feats.scp" ]; then
     utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"

@@ -50,6 +50,9 @@ class UnlearnTask(CLSTask):
         group.add_argument("--adv_step_size", type=float, default=0.1, help="alpha: PGD step size")
         group.add_argument("--adv_clip", type=float, default=0.5, help="tau: L-inf radius of the perturbation")
         group.add_argument("--adv_weight", type=float, default=1.0, help="beta: weight of the adversarial term (0: off)")
+        group.add_argument("--adv_target", type=str, default="hard", choices=["hard", "soft"],
+                           help="label of an adversarial example: the original model's prediction (hard) "
+                                "or its class distribution (soft)")
         group.add_argument("--elastic_weight", type=float, default=1.0,
                            help="lambda: weight of the elastic penalty (0: off)")
         group.add_argument("--forget_target", type=forget_target, default="auto",

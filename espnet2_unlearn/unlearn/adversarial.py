@@ -16,6 +16,7 @@ from espnet2_unlearn.unlearn.forget_set import ForgetSet, logits_of, pad
 class AdversarialSet:
     speech: List[torch.Tensor]  # unpadded, like ForgetSet.speech
     labels: torch.Tensor  # the original model's predictions on them
+    probs: torch.Tensor  # the original model's class probabilities on them
     targets: torch.Tensor  # the classes the attack aimed at
     sources: torch.Tensor  # index of the forget utterance each came from
 
@@ -56,14 +57,24 @@ def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: in
     targets = draw_targets(forget.labels.cpu(), num_classes, per_utt, generator)
     sources = torch.arange(len(forget)).repeat_interleave(per_utt)
     flat_targets = targets.reshape(-1)
-    speech, labels = [], []
+    speech, probs = [], []
     for start in range(0, len(sources), batch_size):
         idx = sources[start : start + batch_size]
         x, lengths = pad([forget.speech[i] for i in idx])
         x_adv = targeted_pgd(model, x, lengths, flat_targets[start : start + batch_size].to(x.device),
                              adv_clip, step_size, steps, generator)
         with torch.no_grad():
-            labels.append(logits_of(model, x_adv, lengths).argmax(-1))
+            probs.append(logits_of(model, x_adv, lengths).softmax(-1).cpu())
         speech += [x_adv[i, : lengths[i]] for i in range(len(idx))]
-    return AdversarialSet(speech=speech, labels=torch.cat(labels).cpu() if labels else torch.zeros(0, dtype=torch.long),
-                          targets=flat_targets, sources=sources)
+    probs = torch.cat(probs) if probs else torch.zeros(0, num_classes)
+    return AdversarialSet(speech=speech, labels=probs.argmax(-1), probs=probs, targets=flat_targets, sources=sources)
+
+
+def retention_loss(logits: torch.Tensor, adv: AdversarialSet, idx: torch.Tensor, target: str) -> torch.Tensor:
+    """CE towards the original model's prediction ("hard", ARCHITECTURE §3.2)
+    or its whole class distribution ("soft")."""
+    if target == "hard":
+        return F.cross_entropy(logits, adv.labels[idx].to(logits.device))
+    if target == "soft":
+        return -(adv.probs[idx].to(logits.device) * logits.log_softmax(-1)).sum(-1).mean()
+    raise ValueError(f"unknown adversarial target '{target}' (hard or soft)")

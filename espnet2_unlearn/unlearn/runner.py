@@ -22,7 +22,7 @@ import torch.nn.functional as F
 import yaml
 
 from espnet2.tasks.cls import CLSTask
-from espnet2_unlearn.unlearn.adversarial import make_adversarial_set
+from espnet2_unlearn.unlearn.adversarial import make_adversarial_set, retention_loss
 from espnet2_unlearn.unlearn.elastic import elastic_penalty, elastic_weights, mas_importance
 from espnet2_unlearn.unlearn.forget_set import (
     ForgetSet,
@@ -38,7 +38,7 @@ from espnet2_unlearn.unlearn.stopping import StopRule, resolve_target
 
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
-    "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight",
+    "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "optim", "optim_conf", "freeze_param", "seed",
 )
@@ -96,6 +96,8 @@ def check_inputs(args: argparse.Namespace):
         raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
     if args.forget_loss not in ("relabel", "ascent", "none"):
         raise UnlearnError(f"--forget_loss must be relabel, ascent or none, got '{args.forget_loss}'")
+    if args.adv_target not in ("hard", "soft"):
+        raise UnlearnError(f"--adv_target must be hard or soft, got '{args.adv_target}'")
     if args.stop_metric not in ("acc", "loss"):
         raise UnlearnError(f"--stop_metric must be acc or loss, got '{args.stop_metric}'")
     if args.forget_request not in ("utterance", "speaker"):
@@ -203,7 +205,7 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
         if adv is not None:
             a_idx = torch.randperm(len(adv.labels), generator=generator)[: args.batch_size]
             x, lengths = pad([adv.speech[i] for i in a_idx])
-            terms["adv"] = F.cross_entropy(logits_of(model, x, lengths), adv.labels[a_idx].to(device))
+            terms["adv"] = retention_loss(logits_of(model, x, lengths), adv, a_idx, args.adv_target)
             total = total + args.adv_weight * terms["adv"]
         if weights is not None:
             terms["elastic"] = elastic_penalty(model, anchor, weights)

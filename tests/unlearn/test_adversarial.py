@@ -1,7 +1,9 @@
 import torch
 import torch.nn.functional as F
 
-from espnet2_unlearn.unlearn.adversarial import draw_targets, make_adversarial_set, targeted_pgd
+import pytest
+
+from espnet2_unlearn.unlearn.adversarial import draw_targets, make_adversarial_set, retention_loss, targeted_pgd
 from espnet2_unlearn.unlearn.forget_set import logits_of, pad
 from tiny_model import tiny_forget_set, tiny_model
 
@@ -41,3 +43,23 @@ def test_adversarial_set_is_labelled_by_the_model_and_repeats():
     again = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
     assert all(torch.equal(a, b) for a, b in zip(adv.speech, again.speech))
     assert 0.0 <= adv.success_rate <= 1.0
+    assert torch.allclose(adv.probs.sum(-1), torch.ones(10)) and torch.equal(adv.probs.argmax(-1), adv.labels)
+
+
+def test_retention_loss_hard_and_soft():
+    model, forget = tiny_model(), tiny_forget_set(n=3)
+    adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=3, seed=0)
+    idx = torch.arange(6)
+    x, lengths = pad(adv.speech)
+    with torch.no_grad():
+        logits = logits_of(model, x, lengths)
+    hard = retention_loss(logits, adv, idx, "hard")
+    assert hard == pytest.approx(float(F.cross_entropy(logits, adv.labels)), rel=1e-5)
+    # The soft loss is the cross-entropy to theta0's own distribution: at theta0
+    # (same padding) it equals that distribution's entropy, its minimum.
+    soft = retention_loss(logits, adv, idx, "soft")
+    p = adv.probs
+    assert soft == pytest.approx(float(-(p * p.log()).sum(-1).mean()), rel=1e-3)
+    assert retention_loss(logits + torch.randn_like(logits), adv, idx, "soft") > soft
+    with pytest.raises(ValueError):
+        retention_loss(logits, adv, idx, "other")

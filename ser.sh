@@ -467,9 +467,9 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   # The retain set: train minus forget, the gold model's training data.
   retain_dir="${feats_dir}/${train_set}_retain_${forget_name}"
   forget_ids=$(mktemp "${expdir}/.forget_ids.XXXXXX")
-  ${python} -c "import sys; from espnet2_unlearn.unlearn.forget_set import read_forget_ids
-print(''.join(u + '\n' for u in read_forget_ids(sys.argv[1])), end='')" "${forget_list}" > "${forget_ids}" \
-    || { rm -f "${forget_ids}"; die "cannot read the forget list ${forget_list}"; }
+  # The ids of the forget list (stage 5 checked them): a data dir's utt2spk, or an id file.
+  if [ -d "${forget_list}" ]; then ids_src="${forget_list}/utt2spk"; else ids_src="${forget_list}"; fi
+  awk 'NF { print $1 }' "${ids_src}" > "${forget_ids}"
   if [ ! -f "${retain_dir}/feats.scp" ]; then
     utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
     utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null

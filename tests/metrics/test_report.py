@@ -11,14 +11,19 @@ def model(forget, retain, test, efficacy):
                     "loss_auc_forget_vs_nonmember": 0.5}}
 
 
+def report_text(metrics, out_dir):
+    """Writes the report of these metrics, every set's confusion the same."""
+    refs, hyps = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
+    confusions = {name: {s: [refs, hyps] for s in ("forget", "retain", "test")} for name in metrics["models"]}
+    write_report(metrics, confusions, out_dir)
+    return (out_dir / "RESULTS.md").read_text()
+
+
 def test_report_from_small_metrics(tmp_path):
     metrics = {"forget_request": "utterance", "num_forget_utts": 4, "classes": ["a", "b"],
                "models": {"original": model(1.0, 0.95, 0.6, 0.1), "unlearned": model(0.5, 0.9, 0.58, 0.45)}}
     metrics["models"]["unlearned"]["wall_time_s"] = 3.25
-    refs, hyps = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
-    confusions = {name: {s: [refs, hyps] for s in ("forget", "retain", "test")} for name in metrics["models"]}
-    write_report(metrics, confusions, tmp_path)
-    text = (tmp_path / "RESULTS.md").read_text()
+    text = report_text(metrics, tmp_path)
     assert "| original | 100.0 | 95.0 | 60.0 | 10.0 | 0.500 |" in text
     assert "| unlearned | 50.0 | 90.0 | 58.0 | 45.0 | 0.500 |" in text
     assert "| unlearned | 3.2 |" in text or "| unlearned | 3.3 |" in text
@@ -37,10 +42,7 @@ def test_report_with_gold_has_gaps_speedup_and_bars(tmp_path):
     metrics["models"]["unlearned"]["wall_time_s"] = 2.0
     metrics["models"]["gold"]["wall_time_s"] = 300.0
     compare(metrics)
-    refs, hyps = ["a", "a", "b", "b"], ["a", "b", "b", "b"]
-    confusions = {name: {s: [refs, hyps] for s in ("forget", "retain", "test")} for name in metrics["models"]}
-    write_report(metrics, confusions, tmp_path)
-    text = (tmp_path / "RESULTS.md").read_text()
+    text = report_text(metrics, tmp_path)
     # forget 10, retain 5, test 2, MIA 5 points from gold: mean 5.5
     assert "| unlearned | 50.0 | 90.0 | 58.0 | 45.0 | 0.500 | 5.5 |" in text
     assert "| gold | 60.0 | 95.0 | 60.0 | 50.0 | 0.500 | - |" in text

@@ -60,6 +60,8 @@ class UnlearnTask(CLSTask):
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")
         group.add_argument("--stop_metric", type=str, default="acc", choices=["acc", "loss"])
         group.add_argument("--max_steps", type=int, default=100)
+        group.add_argument("--update_mode", type=str, default="train", choices=["train", "eval"],
+                           help="the model's mode during the updates: train (dropout on) or eval (off)")
         group.add_argument("--keep_derived_data", type=str2bool, default=False,
                            help="Keep the adversarial examples and forget ids in the output dir")
 

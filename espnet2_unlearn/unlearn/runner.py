@@ -40,7 +40,7 @@ MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
     "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "forget_target", "stop_metric", "forget_request", "max_steps",
-    "batch_size", "optim", "optim_conf", "freeze_param", "seed",
+    "batch_size", "update_mode", "optim", "optim_conf", "freeze_param", "seed",
 )
 
 
@@ -96,6 +96,8 @@ def check_inputs(args: argparse.Namespace):
         raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
     if args.forget_loss not in ("relabel", "ascent", "none"):
         raise UnlearnError(f"--forget_loss must be relabel, ascent or none, got '{args.forget_loss}'")
+    if args.update_mode not in ("train", "eval"):
+        raise UnlearnError(f"--update_mode must be train or eval, got '{args.update_mode}'")
     if args.adv_target not in ("hard", "soft"):
         raise UnlearnError(f"--adv_target must be hard or soft, got '{args.adv_target}'")
     if args.stop_metric not in ("acc", "loss"):
@@ -189,7 +191,9 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
 
     optimizer = UnlearnTask.build_optimizers(args, model)[0]
     generator = torch.Generator().manual_seed(args.seed)
-    model.train()
+    # Dropout on (train) or off (eval) during the updates; off keeps the
+    # adversarial examples where theta0 labelled them.
+    model.train(args.update_mode == "train")
     steps, acc, med = 0, acc0, loss0
     reached = rule.reached(acc0, loss0)
     while not reached and steps < args.max_steps:

@@ -77,8 +77,11 @@ def test_default_forget_set_and_speaker_request(recipe):
     conf = next(n for n in names if n.endswith("config.yaml"))
     pth = next(n for n in names if n.endswith("unlearned.pth"))
     assert any(n.endswith("forget_report.json") for n in names) and any(n.endswith("RESULTS.md") for n in names)
+    # Absolute feature paths, so that nothing but the archive is read relative to unpacked/.
+    scp = recipe / "test_abs.scp"
+    scp.write_text("".join(f"{u} {recipe / p}\n" for u, p in read_table(recipe / "dump/fbank/test/feats.scp").items()))
     run(f"cd unpacked && python -m espnet2.bin.cls_inference --ngpu 0 "
-        f"--data_path_and_name_and_type ../dump/fbank/test/feats.scp,speech,kaldi_ark "
+        f"--data_path_and_name_and_type {scp},speech,kaldi_ark "
         f"--classification_train_config {conf} --classification_model_file {pth} --output_dir ../packed_decode",
         cwd=recipe)
     assert len(read_table(recipe / "packed_decode/prediction/text")) == len(

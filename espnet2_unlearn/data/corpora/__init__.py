@@ -1,0 +1,1 @@
+"""Readers of real emotional speech corpora, as they are distributed."""

@@ -1,0 +1,123 @@
+"""What every corpus reader shares: the utterance record, the errors, and
+writing Kaldi data dirs train/valid/test, all-or-nothing, with audio at
+16 kHz mono (resampled copies where the corpus is not)."""
+
+import logging
+import shutil
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+import soundfile
+from tqdm import tqdm
+
+from espnet2_unlearn.data.kaldi_dir import replace_dirs, spk2utt_of, write_table
+
+SAMPLE_RATE = 16000
+SETS = ("train", "valid", "test")
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be read as expected; the message names the path or line."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    utt: str  # <speaker>_<name>, so that utterances sort by speaker as Kaldi expects
+    speaker: str
+    emotion: str
+    path: Path
+
+
+def check_root(root, env_name: str) -> Path:
+    if not root:
+        raise CorpusError(f"no corpus path given: set {env_name} in db.sh to where the corpus is")
+    root = Path(root)
+    if not root.is_dir():
+        raise CorpusError(f"corpus path {root} does not exist or is not a directory (set {env_name} in db.sh)")
+    return root
+
+
+def speaker_sets(speakers: Iterable[str], valid: Iterable[str], test: Iterable[str]) -> Dict[str, str]:
+    """Speaker -> set; every named valid or test speaker must be in the corpus."""
+    speakers = set(speakers)
+    valid, test = set(valid), set(test)
+    for name, chosen in (("valid", valid), ("test", test)):
+        missing = sorted(chosen - speakers)
+        if missing:
+            raise CorpusError(f"{name} speaker(s) {' '.join(missing)} have no utterance in the corpus")
+    if valid & test:
+        raise CorpusError(f"speaker(s) {' '.join(sorted(valid & test))} are in both valid and test")
+    split = {s: "test" if s in test else "valid" if s in valid else "train" for s in speakers}
+    if "train" not in split.values():
+        raise CorpusError("no speaker is left for training")
+    return split
+
+
+def _to_16k_mono(src: Path, dst: Path) -> None:
+    import torch
+    import torchaudio
+
+    audio, rate = soundfile.read(src, dtype="float32", always_2d=True)
+    wave = torch.from_numpy(audio.mean(axis=1))
+    if rate != SAMPLE_RATE:
+        wave = torchaudio.functional.resample(wave, rate, SAMPLE_RATE)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(dst, wave.numpy(), SAMPLE_RATE, subtype="PCM_16")
+
+
+def write_corpus(utts: List[Utterance], split: Dict[str, str], data_dir, wav_dir: Optional[Path] = None) -> None:
+    """data_dir/{train,valid,test}; files not at 16 kHz mono are converted
+    into wav_dir.  Everything is checked before anything is written."""
+    data_dir = Path(data_dir)
+    if not utts:
+        raise CorpusError("no utterance found")
+    seen = {}
+    convert = []
+    for u in utts:
+        if u.utt in seen:
+            raise CorpusError(f"utterance id {u.utt} made twice: {seen[u.utt]} and {u.path}")
+        seen[u.utt] = u.path
+        try:
+            info = soundfile.info(str(u.path))
+        except Exception as e:  # a missing or unreadable file
+            raise CorpusError(f"cannot read {u.path}: {e}") from e
+        if info.samplerate != SAMPLE_RATE or info.channels != 1:
+            convert.append(u)
+    for s in SETS:
+        if not any(split[u.speaker] == s for u in utts):
+            raise CorpusError(f"the {s} set would be empty")
+    if convert and wav_dir is None:
+        raise CorpusError(f"{convert[0].path} is not 16 kHz mono and no --wav_dir was given for converted copies")
+
+    data_tmp = data_dir / ".corpus.tmp"
+    shutil.rmtree(data_tmp, ignore_errors=True)
+    location = {u.utt: str(u.path) for u in utts}
+    wav_tmp = None
+    if convert:
+        wav_tmp = wav_dir.with_name(wav_dir.name + ".tmp")
+        shutil.rmtree(wav_tmp, ignore_errors=True)
+        for u in tqdm(convert, desc="resampling to 16 kHz mono", mininterval=5, file=sys.stderr):
+            rel = Path(u.speaker) / f"{u.utt}.wav"
+            _to_16k_mono(u.path, wav_tmp / rel)
+            location[u.utt] = str(wav_dir / rel)
+    for s in SETS:
+        mine = [u for u in utts if split[u.speaker] == s]
+        d = data_tmp / s
+        d.mkdir(parents=True)
+        write_table(d / "wav.scp", {u.utt: location[u.utt] for u in mine})
+        write_table(d / "text", {u.utt: u.emotion for u in mine})
+        utt2spk = {u.utt: u.speaker for u in mine}
+        write_table(d / "utt2spk", utt2spk)
+        write_table(d / "spk2utt", spk2utt_of(utt2spk))
+    if wav_tmp is not None:
+        replace_dirs([(wav_tmp, wav_dir)])
+    replace_dirs((data_tmp / s, data_dir / s) for s in SETS)
+    data_tmp.rmdir()
+    for s in SETS:
+        mine = [u for u in utts if split[u.speaker] == s]
+        counts = Counter(u.emotion for u in mine)
+        logging.info(f"{data_dir / s}: {len(mine)} utterances, {len({u.speaker for u in mine})} speakers; "
+                     + ", ".join(f"{e} {n}" for e, n in sorted(counts.items())))

@@ -81,9 +81,10 @@ def main():
         p.error("--unlearn_args needs --name, so that its runs do not mix with the default's")
     Path(args.forget_dir).mkdir(parents=True, exist_ok=True)
 
-    lines = []
+    lines, results = [], {}
     for size in args.sizes:
         runs = [run_one(size, seed, args) for seed in args.seeds]
+        results[size] = runs
         methods = list(runs[0]["models"])
         block = [f"## {size} utterances forgotten, seeds {' '.join(map(str, args.seeds))}"
                   f"{' (' + args.unlearn_args + ')' if args.unlearn_args else ''}", "",
@@ -103,7 +104,36 @@ def main():
         print("\n".join(block), flush=True)
         lines += block
     if args.output:
-        args.output.write_text("\n".join(lines) + "\n")
+        plot = args.output.with_suffix(".png")
+        plot_results(results, plot)
+        args.output.write_text("\n".join(lines) + f"\n![per method and size]({plot.name})\n")
+
+
+def plot_results(results, path: Path) -> None:
+    """Mean gap to gold and test UAR per method, one bar per forget-set size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    methods = list(next(iter(results.values()))[0]["models"])
+    panels = [("mean gap to gold (points)", COLUMNS[5][1]), ("test UAR (%)", COLUMNS[2][1])]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    width = 0.8 / len(results)
+    for ax, (title, f) in zip(axes, panels):
+        for i, (size, runs) in enumerate(results.items()):
+            means = []
+            for m in methods:
+                vals = [f(r["models"][m]) for r in runs if m in r["models"]]
+                vals = [v for v in vals if v is not None]
+                means.append(sum(vals) / len(vals) if vals else 0.0)
+            ax.bar([j + i * width for j in range(len(methods))], means, width, label=f"{size} forgotten")
+        ax.set_xticks([j + width * (len(results) - 1) / 2 for j in range(len(methods))], methods, rotation=30)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

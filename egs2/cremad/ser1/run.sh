@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # CREMA-D (91 actors, 6 emotions): the corpus is read from ${CREMAD} (db.sh); see README.md.
-# All stages live in ser.sh; options given here are passed on to it.
+# All stages live in ser.sh (sets, configs and features at its defaults);
+# only what differs for this corpus is set here.
 set -euo pipefail
 
-./ser.sh \
-  --ser_config conf/train_ser.yaml \
-  --fbank_conf conf/fbank.conf \
-  --train_set train --valid_set valid --test_sets test \
-  --heldout_per_spk 8 \
-  "$@"
+./ser.sh --heldout_per_spk 8 "$@"

@@ -3,6 +3,7 @@ writing Kaldi data dirs train/valid/test, all-or-nothing, with audio at
 16 kHz mono (resampled copies where the corpus is not)."""
 
 import logging
+import re
 import shutil
 import sys
 from collections import Counter
@@ -29,6 +30,24 @@ class Utterance:
     speaker: str
     emotion: str
     path: Path
+
+
+def scan_file_names(audio: Path, corpus: str, name: "re.Pattern", example: str,
+                    emotions: Dict[str, str]) -> List[Utterance]:
+    """For corpora whose file names carry speaker and emotion: `name` matches
+    a file's stem with groups named speaker and emotion."""
+    wavs = sorted(audio.glob("*.wav"))
+    if not wavs:
+        raise CorpusError(f"{audio}: no wav file (expected {corpus}'s audio directory)")
+    utts = []
+    for wav in wavs:
+        m = name.match(wav.stem)
+        if not m:
+            raise CorpusError(f"{wav}: not a {corpus} file name (like {example})")
+        if m["emotion"] not in emotions:
+            raise CorpusError(f"{wav}: unknown emotion code {m['emotion']} ({corpus} has {' '.join(emotions)})")
+        utts.append(Utterance(f"{m['speaker']}_{wav.stem}", m["speaker"], emotions[m["emotion"]], wav))
+    return utts
 
 
 def check_root(root, env_name: str) -> Path:

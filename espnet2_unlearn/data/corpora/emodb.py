@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import List
 
-from espnet2_unlearn.data.corpora.common import CorpusError, Utterance
+from espnet2_unlearn.data.corpora.common import Utterance, scan_file_names
 
 EMOTIONS = {"W": "angry", "L": "bored", "E": "disgust", "A": "fearful", "F": "happy", "T": "sad", "N": "neutral"}
-NAME = re.compile(r"^(\d\d)([ab]\d\d)([A-Z])([a-z])$")
+NAME = re.compile(r"^(?P<speaker>\d\d)[ab]\d\d(?P<emotion>[A-Z])[a-z]$")
 # Speakers 03 10 11 12 15 are male, 08 09 13 14 16 female: one of each in valid and test.
 DEFAULT_VALID = ("12", "14")
 DEFAULT_TEST = ("15", "16")
@@ -17,16 +17,4 @@ DEFAULT_TEST = ("15", "16")
 
 def scan(root: Path) -> List[Utterance]:
     audio = root / "wav" if (root / "wav").is_dir() else root
-    wavs = sorted(audio.glob("*.wav"))
-    if not wavs:
-        raise CorpusError(f"{audio}: no wav file (expected EmoDB's wav/ directory)")
-    utts = []
-    for wav in wavs:
-        m = NAME.match(wav.stem)
-        if not m:
-            raise CorpusError(f"{wav}: not an EmoDB file name (e.g. 03a01Fa.wav)")
-        speaker, _, emotion, _ = m.groups()
-        if emotion not in EMOTIONS:
-            raise CorpusError(f"{wav}: unknown emotion code {emotion} (EmoDB has {' '.join(EMOTIONS)})")
-        utts.append(Utterance(f"{speaker}_{wav.stem}", speaker, EMOTIONS[emotion], wav))
-    return utts
+    return scan_file_names(audio, "EmoDB", NAME, "03a01Fa.wav", EMOTIONS)

@@ -56,7 +56,7 @@ def make_iemocap(root: Path, labels=("neu", "hap", "exc", "ang", "sad", "fru", "
                     utt = f"{dialog}_{gender}{i:03d}"
                     tone(root / f"Session{n}/sentences/wav/{dialog}/{utt}.wav", seed=n * 100 + i)
                     lines += [f"[{i * 3.0:.4f} - {i * 3.0 + 2.5:.4f}]\t{utt}\t{label}\t[2.5000, 3.0000, 2.5000]",
-                              f"C-E1:\tNeutral;\t()", f"A-E1:\tval 3; act 2; dom  3;\t()", ""]
+                              "C-E1:\tNeutral;\t()", "A-E1:\tval 3; act 2; dom  3;\t()", ""]
             f = root / f"Session{n}/dialog/EmoEvaluation/{dialog}.txt"
             f.parent.mkdir(parents=True, exist_ok=True)
             f.write_text("\n".join(lines) + "\n")

@@ -49,3 +49,8 @@ def test_compare_adds_gaps_to_every_model_but_gold():
     assert "gap_to_gold" in metrics["models"]["original"] and "gap_to_gold" in metrics["models"]["unlearned"]
     assert "gap_to_gold" not in metrics["models"]["gold"]
     assert metrics["bars"]["model"] == "unlearned" and "forgetting" in metrics["bars"]
+
+
+def test_a_gap_of_exactly_the_bar_meets_it():
+    gold = model(0.66, 0.95, 0.60, 0.23)
+    assert bars(model(0.63, 0.95, 0.60, 0.28), model(0.95, 0.95, 0.60, 0.1), gold)["forgetting"]["met"]

@@ -171,19 +171,15 @@ decode_set() {
 # Shapes and feature statistics of a training set and the valid set, by
 # cls_train --collect_stats over nj jobs: collect_stats TRAIN_DIR STATS_DIR
 collect_stats() {
-  local train_dir=$1 stats_dir=$2 tmp="$2.tmp" n j _nj split_files stats_dirs
+  local train_dir=$1 stats_dir=$2 tmp="$2.tmp" pair j _nj split_files stats_dirs
   rm -rf "${tmp}"
   mkdir -p "${tmp}/logdir"
   _nj=$(wc -l < "${feats_dir}/${valid_set}/feats.scp")
   _nj=$(( nj < _nj ? nj : _nj ))
-  for n in train valid; do
+  for pair in "train=${train_dir}" "valid=${feats_dir}/${valid_set}"; do
     split_files=""
-    for j in $(seq "${_nj}"); do split_files+=" ${tmp}/logdir/${n}.${j}.scp"; done
-    if [ "${n}" = train ]; then
-      utils/split_scp.pl "${train_dir}/feats.scp" ${split_files}
-    else
-      utils/split_scp.pl "${feats_dir}/${valid_set}/feats.scp" ${split_files}
-    fi
+    for j in $(seq "${_nj}"); do split_files+=" ${tmp}/logdir/${pair%%=*}.${j}.scp"; done
+    utils/split_scp.pl "${pair#*=}/feats.scp" ${split_files}
   done
   ${train_cmd} JOB=1:"${_nj}" "${tmp}/logdir/stats.JOB.log" \
     ${python} -m espnet2.bin.cls_train \
@@ -259,8 +255,8 @@ write_train_report() {
   mv "$1/train_report.json.tmp" "$1/train_report.json"
 }
 
-json_field() {  # json_field FILE KEY: a top-level value of a JSON file ("" when absent)
-  ${python} -c "import json, sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ''))" "$1" "$2"
+json_field() {  # json_field FILE KEY: a top-level value of a JSON file
+  ${python} -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
 }
 
 # Decodes every model present (original, unlearned, gold, baselines) on the
@@ -270,7 +266,7 @@ evaluate_models() {
   need "${unlearn_exp}/forget_report.json" 5
   need "${feats_dir}/${heldout_set}/feats.scp" 2
   local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${inference_model}" unlearned.pth)
-  local i b d dec sets dset stale report field value pids=() eval_args=() test_set=${test_sets%% *}
+  local i b d dec sets dset stale report pids=() eval_args=() test_set=${test_sets%% *}
   if [ -f "${gold_exp}/train_report.json" ]; then names+=(gold); dirs+=("${gold_exp}"); files+=("${inference_model}"); fi
   for b in ${all_baselines}; do
     d="${expdir}/baseline_${b}_${unlearn_tag}"
@@ -299,12 +295,8 @@ evaluate_models() {
       fi
     fi
     eval_args+=(--model "${names[i]}=${dec}")
-    for report in forget_report train_report; do
-      [ -f "${dirs[i]}/${report}.json" ] || continue
-      for field in wall_time_s:--wall_time peak_rss_mib:--peak_rss; do
-        value=$(json_field "${dirs[i]}/${report}.json" "${field%%:*}")
-        [ -z "${value}" ] || eval_args+=("${field#*:}" "${names[i]}=${value}")
-      done
+    for report in forget_report train_report; do  # wall time and peak RSS
+      [ ! -f "${dirs[i]}/${report}.json" ] || eval_args+=(--report "${names[i]}=${dirs[i]}/${report}.json")
     done
   done
   for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed: see ${expdir}/*/decode_*/decode_sets.log"; done

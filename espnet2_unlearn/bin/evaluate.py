@@ -88,8 +88,9 @@ def main(argv=None) -> None:
     p.add_argument("--forget_list", required=True)
     p.add_argument("--forget_request", choices=["utterance", "speaker"], default="utterance")
     p.add_argument("--model", action="append", required=True, help="NAME=DECODE_DIR, in table order")
-    p.add_argument("--wall_time", action="append", default=[], help="NAME=SECONDS, recorded as given")
-    p.add_argument("--peak_rss", action="append", default=[], help="NAME=MIB, recorded as given")
+    p.add_argument("--report", action="append", default=[],
+                   help="NAME=JSON: a model's forget_report.json or train_report.json; its wall_time_s "
+                        "and peak_rss_mib are recorded")
     p.add_argument("--gold", default="gold", help="name of the gold-standard model, if one is given")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output_dir", type=Path, required=True)
@@ -108,11 +109,14 @@ def main(argv=None) -> None:
             metrics["models"][name], confusions[name] = evaluate_model(
                 Path(decode_dir), args.feats_dir, forget_ids, classes, args.forget_request, args.seed,
                 args.train_set, args.test_set, args.heldout_set)
-        for key, specs in (("wall_time_s", args.wall_time), ("peak_rss_mib", args.peak_rss)):
-            for spec in specs:
-                name, _, value = spec.partition("=")
-                if name in metrics["models"]:
-                    metrics["models"][name][key] = float(value)
+        for spec in args.report:
+            name, _, path = spec.partition("=")
+            if name in metrics["models"]:
+                with open(path, encoding="utf-8") as f:
+                    report = json.load(f)
+                for key in ("wall_time_s", "peak_rss_mib"):
+                    if key in report:
+                        metrics["models"][name][key] = float(report[key])
         compare(metrics, gold=args.gold)
     except (ValueError, OSError, ForgetSetError) as e:
         sys.exit(f"evaluate: {e}")

@@ -21,11 +21,6 @@ LINE = re.compile(r"^\[(\d+(?:\.\d+)?) - (\d+(?:\.\d+)?)\]\t(\S+)\t(\S+)\t\[.*\]
 UTT = re.compile(r"^Ses0([1-5])[FM]_\S+_([FM])\d+$")
 
 
-def speaker_of(utt: str) -> str:
-    m = UTT.match(utt)
-    return f"Ses0{m.group(1)}{m.group(2)}"
-
-
 def session_of(speaker: str) -> int:
     return int(speaker[4])
 
@@ -45,7 +40,8 @@ def scan(root: Path) -> List[Utterance]:
                 if not m:
                     raise CorpusError(f"{f}:{lineno}: malformed evaluation line '{line.rstrip()}'")
                 utt, label = m.group(3), m.group(4)
-                if not UTT.match(utt):
+                who = UTT.match(utt)
+                if not who:
                     raise CorpusError(f"{f}:{lineno}: '{utt}' is not an IEMOCAP utterance id")
                 if label not in KEPT and label not in LEFT_OUT:
                     raise CorpusError(f"{f}:{lineno}: unknown emotion code '{label}' of {utt}")
@@ -55,6 +51,6 @@ def scan(root: Path) -> List[Utterance]:
                 wav = session_dir / "sentences" / "wav" / dialog / f"{utt}.wav"
                 if not wav.is_file():
                     raise CorpusError(f"{f}:{lineno}: the audio of {utt}, {wav}, does not exist")
-                speaker = speaker_of(utt)
+                speaker = f"Ses0{who.group(1)}{who.group(2)}"
                 utts.append(Utterance(f"{speaker}_{utt}", speaker, KEPT[label], wav))
     return utts

@@ -35,7 +35,7 @@ ser_args=             # extra options for cls_train, e.g. "--max_epoch 5"
 tag=                  # experiment name suffix: exp/ser_<tag> (default: config name)
 ser_stats_dir=        # statistics dir (default: exp/ser_stats)
 feats_normalize=global_mvn  # normalisation of the features: global_mvn, utterance_mvn or none
-inference_model=valid.acc.best.pth  # model file used for decoding
+inference_model=train.loss.ave.pth  # model file used for decoding (average of the last epochs)
 speech_fold_length=800  # batches with longer utterances (frames) are halved
 
 # Unlearning (stage 5)
@@ -121,10 +121,7 @@ if [ -z "${forget_list}" ]; then
 fi
 [ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
 unlearn_exp="${expdir}/unlearn_${unlearn_tag}"
-# The gold model and the retain set depend on the forget list only, so runs
-# with other hyper-parameters (other --unlearn_tag) share them.
-forget_name=$(basename "${forget_list}")
-gold_exp="${expdir}/gold_${forget_name}"
+forget_key=   # set by forget_info, with gold_exp and retain_dir
 for b in ${baselines}; do
   [ -n "${baseline_args[${b}]+set}" ] || die "unknown baseline '${b}' in --baselines (known: ${all_baselines})"
 done
@@ -152,26 +149,32 @@ need() {  # need FILE STAGE: a stage's input, made by an earlier stage
   [ -e "$1" ] || die "$1 does not exist: run stage $2 first (--stage $2)"
 }
 
-# Decodes a set with ESPnet's own cls_inference: decode_set MODEL_DIR MODEL_FILE SET OUTDIR
-decode_set() {
-  local model_dir=$1 model_file=$2 dset=$3 outdir=$4
-  rm -rf "${outdir}"
+need_model() {  # need_model DIR FILE: a model file, or the list of those there are
+  [ -e "$1/$2" ] || die "model file $1/$2 does not exist (--inference_model); model files in $1: $(cd "$1" 2>/dev/null && ls -- *.pth 2>/dev/null | tr '\n' ' ')"
+}
+
+since() {  # since START: seconds elapsed since START (date +%s.%N)
+  awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# Decodes sets with one model in one process (ESPnet's inference class, in
+# batches) through $decode_cmd: decode_model MODEL_DIR MODEL_FILE OUTDIR SET...
+decode_model() {
+  local model_dir=$1 model_file=$2 outdir=$3 dset specs=""
+  shift 3
+  for dset in "$@"; do specs+=" ${dset}=${feats_dir}/${dset}"; done
   mkdir -p "${outdir}"
-  ${decode_cmd} "${outdir}/inference.log" \
-    ${python} -m espnet2.bin.cls_inference \
-      --ngpu 0 --batch_size 1 --seed "${seed}" \
-      --data_path_and_name_and_type "${feats_dir}/${dset}/feats.scp,speech,kaldi_ark" \
-      --classification_train_config "${model_dir}/config.yaml" \
-      --classification_model_file "${model_dir}/${model_file}" \
-      --output_all_probabilities true \
-      --output_dir "${outdir}" \
-    || die "decoding ${dset} failed: see ${outdir}/inference.log"
+  ${decode_cmd} "${outdir}/decode_sets.log" \
+    ${python} -m espnet2_unlearn.bin.decode_sets --model_dir "${model_dir}" --model_file "${model_file}" \
+      --ngpu 0 --output_dir "${outdir}" ${specs} \
+    || die "decoding with ${model_dir}/${model_file} failed: see ${outdir}/decode_sets.log"
 }
 
 # Shapes and feature statistics of a training set and the valid set, by
-# cls_train --collect_stats over nj jobs: collect_stats TRAIN_DIR STATS_DIR
+# cls_train --collect_stats over nj jobs (of the features as they are: no normalisation): collect_stats TRAIN_DIR STATS_DIR CONFIG [more cls_train options]
 collect_stats() {
-  local train_dir=$1 stats_dir=$2 tmp="$2.tmp" pair j _nj split_files stats_dirs
+  local train_dir=$1 stats_dir=$2 config=$3 tmp="$2.tmp" pair j _nj split_files stats_dirs
+  shift 3
   rm -rf "${tmp}"
   mkdir -p "${tmp}/logdir"
   _nj=$(wc -l < "${feats_dir}/${valid_set}/feats.scp")
@@ -194,8 +197,8 @@ collect_stats() {
       --train_shape_file "${tmp}/logdir/train.JOB.scp" \
       --valid_shape_file "${tmp}/logdir/valid.JOB.scp" \
       --output_dir "${tmp}/logdir/stats.JOB" \
-      --config "${ser_config}" \
-      ${ser_args} \
+      --normalize none \
+      --config "${config}" "$@" \
     || { rm -rf "${tmp}"; die "collecting statistics of ${train_dir} failed"; }
   stats_dirs=""
   for j in $(seq "${_nj}"); do stats_dirs+=" --input_dir ${tmp}/logdir/stats.${j}"; done
@@ -205,15 +208,15 @@ collect_stats() {
 }
 
 # Trains with ESPnet's cls_train through $cuda_cmd; the log is EXP_DIR/train.log:
-# train_ser TRAIN_DIR STATS_DIR EXP_DIR [more cls_train options]
+# train_ser TRAIN_DIR STATS_DIR EXP_DIR CONFIG NORMALIZE [more cls_train options]
 train_ser() {
-  local train_dir=$1 stats_dir=$2 exp_dir=$3 norm_opts
-  shift 3
-  case "${feats_normalize}" in
+  local train_dir=$1 stats_dir=$2 exp_dir=$3 config=$4 normalize=$5 norm_opts
+  shift 5
+  case "${normalize}" in
     global_mvn) norm_opts="--normalize global_mvn --normalize_conf stats_file=${stats_dir}/train/feats_stats.npz" ;;
     utterance_mvn) norm_opts="--normalize utterance_mvn" ;;
     none) norm_opts="--normalize none" ;;
-    *) die "--feats_normalize must be global_mvn, utterance_mvn or none, got '${feats_normalize}'" ;;
+    *) die "normalisation must be global_mvn, utterance_mvn or none, got '${normalize}'" ;;
   esac
   mkdir -p "${exp_dir}"
   ${cuda_cmd} --gpu "${ngpu}" "${exp_dir}/train.log" \
@@ -228,13 +231,10 @@ train_ser() {
       --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
       --train_shape_file "${stats_dir}/train/speech_shape" \
       --valid_shape_file "${stats_dir}/valid/speech_shape" \
-      --fold_length "${speech_fold_length}" \
       --resume true \
       --ngpu "${ngpu}" \
-      --seed "${seed}" \
       --output_dir "${exp_dir}" \
-      --config "${ser_config}" \
-      ${ser_args} "$@" \
+      --config "${config}" "$@" \
     || die "training failed: see ${exp_dir}/train.log"
 }
 
@@ -244,27 +244,31 @@ run_unlearning() {
     --cls_exp "${ser_exp}" --inference_model "${inference_model}" \
     --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
     --forget_list "${forget_list}" \
-    --unlearn_config "${unlearn_config}" --unlearn_args "${unlearn_args} $2 --seed ${seed}" \
+    --unlearn_config "${unlearn_config}" --unlearn_args "--seed ${seed} ${unlearn_args} $2" \
     --outdir "$1" --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
 }
 
-# The wall time of a training, for the speed-up figures: write_train_report EXP_DIR SECONDS NUM_UTTS
-write_train_report() {
-  printf '{"wall_time_s": %s, "num_train_utts": %s, "config": "%s"}\n' "$2" "$3" "${ser_config}" \
-    > "$1/train_report.json.tmp"
-  mv "$1/train_report.json.tmp" "$1/train_report.json"
-}
-
-json_field() {  # json_field FILE KEY: a top-level value of a JSON file
-  ${python} -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
+# What the stages need of the forget list, asked of Python once: its kind of
+# request, its content key, and the gold model stored under that key (a
+# forget list with other contents under the same name gets its own gold).
+forget_info() {
+  [ -z "${forget_key:-}" ] || return 0
+  local info
+  info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" "${forget_list}") \
+    || die "forget list ${forget_list} cannot be served (see the message above)"
+  read -r num_forget forget_request forget_key <<< "${info}"
+  gold_exp="${expdir}/gold_$(basename "${ser_exp}")_${forget_key}"
+  retain_dir="${feats_dir}/${train_set}_retain_${forget_key}"
 }
 
 # Decodes every model present (original, unlearned, gold, baselines) on the
-# training, test and held-out sets with ESPnet's inference, at most nj at a
-# time, then scores them all: ${unlearn_exp}/eval/{metrics.json,RESULTS.md,*.png}
+# training, test and held-out sets with ESPnet's inference, at most nj
+# models at a time, then scores them all: ${unlearn_exp}/eval/{metrics.json,RESULTS.md,*.png}
 evaluate_models() {
   need "${unlearn_exp}/forget_report.json" 5
   need "${feats_dir}/${heldout_set}/feats.scp" 2
+  need_model "${ser_exp}" "${inference_model}"
+  forget_info
   local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${inference_model}" unlearned.pth)
   local i b d dec sets dset stale report pids=() eval_args=() test_set=${test_sets%% *}
   if [ -f "${gold_exp}/train_report.json" ]; then names+=(gold); dirs+=("${gold_exp}"); files+=("${inference_model}"); fi
@@ -280,14 +284,11 @@ evaluate_models() {
     for dset in ${sets}; do  # decodings already there (stage 4's, an earlier run's) are reused
       if [ ! -f "${dec}/${dset}/prediction/score" ] || \
          [ "$(wc -l < "${dec}/${dset}/prediction/score")" -ne "$(wc -l < "${feats_dir}/${dset}/feats.scp")" ]; then
-        stale+=" ${dset}=${feats_dir}/${dset}"
+        stale+=" ${dset}"
       fi
     done
     if [ -n "${stale}" ]; then
-      mkdir -p "${dec}"
-      ${decode_cmd} "${dec}/decode_sets.log" \
-        ${python} -m espnet2_unlearn.bin.decode_sets --model_dir "${dirs[i]}" --model_file "${files[i]}" \
-          --output_dir "${dec}" ${stale} &
+      decode_model "${dirs[i]}" "${files[i]}" "${dec}" ${stale} &
       pids+=($!)
       if [ "${#pids[@]}" -ge "${nj}" ]; then
         wait "${pids[0]}" || die "decoding failed: see ${expdir}/*/decode_*/decode_sets.log"
@@ -295,7 +296,7 @@ evaluate_models() {
       fi
     fi
     eval_args+=(--model "${names[i]}=${dec}")
-    for report in forget_report train_report; do  # wall time and peak RSS
+    for report in forget_report process_time train_report; do  # timings and peak RSS
       [ ! -f "${dirs[i]}/${report}.json" ] || eval_args+=(--report "${names[i]}=${dirs[i]}/${report}.json")
     done
   done
@@ -304,7 +305,7 @@ evaluate_models() {
   ${python} -m espnet2_unlearn.bin.evaluate \
     --token_list "${token_list}" --feats_dir "${feats_dir}" \
     --train_set "${train_set}" --test_set "${test_set}" --heldout_set "${heldout_set}" \
-    --forget_list "${forget_list}" --forget_request "$(json_field "${unlearn_exp}/forget_report.json" forget_request)" \
+    --forget_list "${forget_list}" --forget_request "${forget_request}" \
     --seed "${seed}" "${eval_args[@]}" --output_dir "${unlearn_exp}/eval" \
     || die "evaluation failed"
 }
@@ -395,7 +396,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   mv "${token_list}.tmp" "${token_list}"
   log "${token_list}: $(($(wc -l < "${token_list}") - 1)) classes: $(head -n -1 "${token_list}" | tr '\n' ' ')"
 
-  collect_stats "${feats_dir}/${train_set}" "${ser_stats_dir}"
+  collect_stats "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_config}" ${ser_args}
   log "${ser_stats_dir}: shapes and feature statistics of ${train_set} and ${valid_set}"
 fi
 
@@ -405,20 +406,16 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   need "${ser_stats_dir}/train/speech_shape" 3
   need "${ser_config}" 4
   log "Training log: ${ser_exp}/train.log"
-  train_ser "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_exp}"
-  need "${ser_exp}/${inference_model}" 4
+  train_ser "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_exp}" "${ser_config}" "${feats_normalize}" \
+    --fold_length "${speech_fold_length}" --seed "${seed}" ${ser_args}
+  need_model "${ser_exp}" "${inference_model}"
 
   # Numbers that later stages compare against, without reading data again.
   rm -rf "${ser_exp}/decode_${inference_model%.pth}"
   decode_sets="${valid_set} ${test_sets}"
   [ "${heldout_per_spk}" -gt 0 ] && decode_sets="${heldout_set} ${decode_sets}"
+  decode_model "${ser_exp}" "${inference_model}" "${ser_exp}/decode_${inference_model%.pth}" ${decode_sets}
   stats_args=""
-  pids=()
-  for dset in ${decode_sets}; do
-    decode_set "${ser_exp}" "${inference_model}" "${dset}" "${ser_exp}/decode_${inference_model%.pth}/${dset}" &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed"; done
   for dset in ${heldout_set} ${valid_set}; do
     [ -d "${ser_exp}/decode_${inference_model%.pth}/${dset}" ] || continue
     stats_args+=" ${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
@@ -437,7 +434,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   log "Stage 5: unlearning -> ${unlearn_exp}"
   need "${feats_dir}/${train_set}/feats.scp" 2
   need "${ser_exp}/config.yaml" 4
-  need "${ser_exp}/${inference_model}" 4
+  need_model "${ser_exp}" "${inference_model}"
   if [ "${default_forget}" = true ]; then
     [ -d "${forget_list}" ] || ${python} -m espnet2_unlearn.bin.make_forget \
       --num_utts "${default_forget_utts}" --seed "${seed}" "data/${train_set}" "${forget_list}"
@@ -453,34 +450,47 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   log "Stage 7: gold standard and baselines (${baselines:-none}) for ${forget_list}"
-  need "${unlearn_exp}/forget_report.json" 5
   need "${feats_dir}/${train_set}/feats.scp" 2
+  # Refuses a list with ids outside the training data before anything is trained.
+  forget_info
+  need "${unlearn_exp}/forget_report.json" 5
   need "${ser_stats_dir}/train/speech_shape" 3
+  need "${ser_exp}/config.yaml" 4
   # The retain set: train minus forget, the gold model's training data.
-  retain_dir="${feats_dir}/${train_set}_retain_${forget_name}"
-  forget_ids=$(mktemp "${expdir}/.forget_ids.XXXXXX")
-  # The ids of the forget list (stage 5 checked them): a data dir's utt2spk, or an id file.
-  if [ -d "${forget_list}" ]; then ids_src="${forget_list}/utt2spk"; else ids_src="${forget_list}"; fi
-  awk 'NF { print $1 }' "${ids_src}" > "${forget_ids}"
+  ids="${expdir}/.forget_ids.${forget_key}"
+  ${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" --ids_out "${ids}" \
+    "${forget_list}" > /dev/null || die "forget list ${forget_list} cannot be served"
+  expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - num_forget ))
   if [ ! -f "${retain_dir}/feats.scp" ]; then
-    utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
-    utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
-    rm -f "${forget_ids}.retain"
+    utils/filter_scp.pl --exclude "${ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${ids}.retain"
+    utils/subset_data_dir.sh --utt-list "${ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
+    rm -f "${ids}.retain"
   fi
-  expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - $(wc -l < "${forget_ids}") ))
-  rm -f "${forget_ids}"
+  rm -f "${ids}"
   [ "$(wc -l < "${retain_dir}/utt2spk")" -eq "${expected}" ] \
     || die "${retain_dir} has $(wc -l < "${retain_dir}/utt2spk") utterances, expected ${expected}"
 
+  # How the source model was trained (its own config.yaml, less its data and
+  # outputs): the gold model and the fine-tune baseline follow it.
+  retrain_config="${expdir}/.retrain_config.${forget_key}.yaml"
+  retrain_normalize=$(${python} -m espnet2_unlearn.bin.gold_config "${ser_exp}/config.yaml" "${retrain_config}") \
+    || die "cannot retrain like ${ser_exp}: see the message above"
   if [ -f "${gold_exp}/train_report.json" ]; then
-    log "Gold standard ${gold_exp} exists: kept"
+    log "Gold standard ${gold_exp} (forget key ${forget_key}) exists: kept"
   else
-    log "Gold standard: retraining on ${retain_dir} (${expected} utterances) -> ${gold_exp}"
+    # Trained exactly like the source model: its own config.yaml (options,
+    # seed, model selection), on the retain set with statistics of its own.
+    log "Gold standard: retraining ${ser_exp}'s config on ${retain_dir} (${expected} utterances) -> ${gold_exp}"
     rm -rf "${gold_exp}" "${gold_exp}_stats"
-    start=${SECONDS}
-    collect_stats "${retain_dir}" "${gold_exp}_stats"
-    train_ser "${retain_dir}" "${gold_exp}_stats" "${gold_exp}"
-    write_train_report "${gold_exp}" $(( SECONDS - start )) "${expected}"
+    start=$(date +%s.%N)
+    collect_stats "${retain_dir}" "${gold_exp}_stats" "${retrain_config}"
+    train_ser "${retain_dir}" "${gold_exp}_stats" "${gold_exp}" "${retrain_config}" "${retrain_normalize}"
+    need_model "${gold_exp}" "${inference_model}"
+    cp "${retrain_config}" "${gold_exp}/retrain_config.yaml"
+    ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${gold_exp}" \
+      --process_time_s "$(since "${start}")" --num_train_utts "${expected}" \
+      --forget_key "${forget_key}" --forget_list "${forget_list}" --source_config "${ser_exp}/config.yaml" \
+      || die "cannot write ${gold_exp}/train_report.json"
   fi
 
   for b in ${baselines}; do
@@ -497,15 +507,18 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
       cp -r "${ser_stats_dir}/valid" "${out}_stats/"
       cp "${ser_stats_dir}/train/feats_stats.npz" "${out}_stats/train/"
       utils/filter_scp.pl "${retain_dir}/utt2spk" "${ser_stats_dir}/train/speech_shape" > "${out}_stats/train/speech_shape"
-      start=${SECONDS}
-      train_ser "${retain_dir}" "${out}_stats" "${out}" \
+      start=$(date +%s.%N)
+      train_ser "${retain_dir}" "${out}_stats" "${out}" "${retrain_config}" "${retrain_normalize}" \
         --init_param "${ser_exp}/${inference_model}" --max_epoch "${finetune_epochs}"
-      write_train_report "${out}" $(( SECONDS - start )) "${expected}"
+      ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${out}" \
+        --process_time_s "$(since "${start}")" --num_train_utts "${expected}" \
+        --forget_key "${forget_key}" --forget_list "${forget_list}" || die "cannot write ${out}/train_report.json"
     else
       log "Baseline ${b}: unlearning with ${baseline_args[${b}]} -> ${out}"
       run_unlearning "${out}" "${baseline_args[${b}]}"
     fi
   done
+  rm -f "${retrain_config}"
   evaluate_models
 fi
 
@@ -530,7 +543,7 @@ print((c.get('normalize_conf') or {}).get('stats_file') or '')" "${unlearn_exp}/
 fi
 
 if [ "${stop_stage}" -ge 6 ] && [ -f "${unlearn_exp}/eval/RESULTS.md" ]; then
-  sed -n '/^| model | forget acc/,/^$/p' "${unlearn_exp}/eval/RESULTS.md"
+  sed -n '/^| model | forget acc/,/^$/{p;/^$/q}' "${unlearn_exp}/eval/RESULTS.md"  # the headline table
   log "Results: ${unlearn_exp}/eval/RESULTS.md"
 fi
 log "Finished stages ${stage}-${stop_stage} in ${SECONDS} s"

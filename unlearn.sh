@@ -12,7 +12,7 @@ set -euo pipefail
 unlearn_root=$(dirname "$(readlink -f "$0")")
 
 cls_exp=                    # the trained model's experiment dir
-inference_model=valid.acc.best.pth  # its model file
+inference_model=train.loss.ave.pth  # its model file
 train_dir=dump/fbank/train  # training data: speech file, text (labels), utt2spk
 speech_file=feats.scp       # the speech file in train_dir
 speech_type=kaldi_ark       # its ESPnet data type (kaldi_ark, sound, ...)
@@ -51,7 +51,8 @@ Options (default in brackets):
 [ -n "${cls_exp}" ] || die "--cls_exp is required"
 [ -n "${forget_list}" ] || die "--forget_list is required"
 [ -e "${forget_list}" ] || die "forget list ${forget_list} does not exist"
-for f in "${cls_exp}/config.yaml" "${cls_exp}/${inference_model}" "${train_dir}/${speech_file}" "${train_dir}/text"; do
+[ -e "${cls_exp}/${inference_model}" ] || die "model file ${cls_exp}/${inference_model} does not exist (--inference_model); model files in ${cls_exp}: $(cd "${cls_exp}" 2>/dev/null && ls -- *.pth 2>/dev/null | tr '\n' ' ')"
+for f in "${cls_exp}/config.yaml" "${train_dir}/${speech_file}" "${train_dir}/text"; do
   [ -e "${f}" ] || die "${f} does not exist"
 done
 [ -f "${unlearn_config}" ] || die "unlearning config ${unlearn_config} does not exist"
@@ -59,26 +60,19 @@ done
 [ -n "${outdir}" ] || outdir="${expdir}/unlearn_${unlearn_tag}"
 [ ! -e "${outdir}" ] || die "${outdir} already exists: every run writes a new directory (choose --unlearn_tag)"
 
-if [ "${forget_request}" = auto ]; then
-  # A speaker request takes every training utterance of its speakers.
-  ids_file="${forget_list}"
-  [ -d "${forget_list}" ] && ids_file="${forget_list}/utt2spk"
-  if [ -f "${train_dir}/utt2spk" ] && awk -v ids="${ids_file}" '
-      BEGIN { while ((getline line < ids) > 0) { split(line, f, " "); if (f[1] != "") want[f[1]] = 1 } }
-      { spk[$1] = $2; if ($1 in want) hit[$2] = 1 }
-      END { for (u in want) if (!(u in spk)) exit 1
-            for (u in spk) if ((spk[u] in hit) && !(u in want)) exit 1
-            exit 0 }' "${train_dir}/utt2spk"; then
-    forget_request=speaker
-  else
-    forget_request=utterance
-  fi
-fi
+# The forget list is read once, by Python: checked against the training
+# data, and (auto) a speaker request when it holds every utterance of its speakers.
+[ -f "${train_dir}/utt2spk" ] || die "${train_dir}/utt2spk does not exist"
+info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${train_dir}" "${forget_list}") \
+  || die "forget list ${forget_list} cannot be served (see the message above)"
+read -r _ request _ <<< "${info}"
+[ "${forget_request}" = auto ] && forget_request=${request}
 
 mkdir -p "${expdir}/logs"
 logfile="${expdir}/logs/$(basename "${outdir}").log"
 log "Unlearning ${cls_exp}/${inference_model} on ${forget_list} (${forget_request} request) -> ${outdir}"
 log "Log: ${logfile}"
+start=$(date +%s.%N)
 ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
   ${python} -m espnet2_unlearn.bin.unlearn_train \
     --config "${unlearn_config}" \
@@ -92,5 +86,8 @@ ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
     --output_dir "${outdir}" \
     ${unlearn_args} \
   || { grep -h "^unlearn_train:" "${logfile}" >&2 || true; die "unlearning failed: see ${logfile}"; }
+# The whole process as this stage saw it (start-up, loading and saving included).
+awk -v a="${start}" -v b="$(date +%s.%N)" 'BEGIN { printf "{\"process_time_s\": %.3f}\n", b - a }' \
+  > "${outdir}/process_time.json"
 grep -E "INFO: (before|reached|stopped)" "${outdir}/unlearn.log" | sed 's/^.*INFO: /  /' || true
 log "Unlearned model: ${outdir}/unlearned.pth (report: ${outdir}/forget_report.json)"

@@ -1,16 +1,20 @@
-"""The comparison of ARCHITECTURE §4-5 over forget-set sizes and seeds, on a
-trained recipe (run from its directory after stage 4, e.g. the top level
-after `./run.sh --stop_stage 4`):
+"""The comparison of docs/design.md ("Evaluation", "Bars") over forget sets,
+on a trained recipe (run from its directory after stage 4, e.g. the top
+level after `./run.sh --stop_stage 4`):
 
-    python bench/compare.py --sizes 10 50 100 --seeds 0 1 2
+    python bench/compare.py --sizes 10 50 100 --seeds 0 1 2 --speakers spk01 --output bench/RESULTS.md
 
 For each size N and seed s, N random training utterances (make_forget, seed
-s) are forgotten by `./run.sh --stage 5 --stop_stage 7`: the unlearning of
-stage 5, the gold model retrained without them and the baselines of stage 7,
-all evaluated by stage 6's code.  Runs already done are reused (their
-directories are kept), so an interrupted bench resumes.  Prints, per size,
-one table of method x metric (mean ± std over seeds), then the bars of §5
-for the unlearned model.
+s), and for each speaker all of their training utterances, are forgotten by
+`./run.sh --stage 5 --stop_stage 7`: the unlearning of stage 5, the gold model
+retrained without them and the baselines of stage 7, all evaluated by stage
+6's code.  Runs already done are reused (their directories are kept), so an
+interrupted bench resumes.  Prints, per request kind, one table of method x
+metric (mean and 95 % t-interval across forget sets), the bars of the
+unlearned model (how many runs met each, by their paired intervals), the
+paired interval of original vs unlearned test UAR, and how the model
+selection behaves (best epoch vs average of the 5 best, for the original and
+every gold model).
 
     --stop_stage 6        unlearning and evaluation only (no gold, no baselines)
     --unlearn_args "..."  with --name, a hyper-parameter setting to sweep; the
@@ -31,27 +35,48 @@ COLUMNS = (  # (header, function of a model's metrics)
     ("MIA eff.", lambda m: 100 * m["mia"]["efficacy"]),
     ("loss AUC", lambda m: m["mia"]["loss_auc_forget_vs_nonmember"]),
     ("gap to gold", lambda m: m["gap_to_gold"]["mean"] if "gap_to_gold" in m else None),
-    ("seconds", lambda m: m.get("wall_time_s")),
-    ("speed-up", lambda m: m.get("speedup_over_gold")),
+    ("compute s", lambda m: m.get("compute_time_s")),
+    ("process s", lambda m: m.get("process_time_s")),
+    ("speed-up compute", lambda m: m.get("speedup_over_gold", {}).get("compute")),
+    ("speed-up process", lambda m: m.get("speedup_over_gold", {}).get("process")),
     ("peak RSS MiB", lambda m: m.get("peak_rss_mib")),
 )
+# Two-sided 95 % Student t quantiles by degrees of freedom.
+T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
 
 
-def mean_std(values):
+def mean_interval(values):
+    """(mean, half-width of the 95 % t-interval of the mean) of the values
+    that are there; half-width None for a single value."""
     values = [v for v in values if v is not None]
     if not values:
-        return "-"
+        return None, None
     mean = sum(values) / len(values)
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else 0.0
+    if len(values) < 2:
+        return mean, None
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    return mean, T975.get(len(values) - 1, 1.96) * sd / math.sqrt(len(values))
+
+
+def cell(values):
+    mean, half = mean_interval(values)
+    if mean is None:
+        return "-"
     digits = 3 if abs(mean) < 1.5 else 1
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{mean:.{digits}f}" + ("" if half is None else f" ± {half:.{digits}f}")
 
 
-def run_one(size, seed, args):
-    forget = Path(args.forget_dir) / f"forget_n{size}_s{seed}"
+def forget_list(kind, value, seed, args):
+    name = f"forget_n{value}_s{seed}" if kind == "random" else f"forget_{value}"
+    forget = Path(args.forget_dir) / name
     if not forget.exists():
-        subprocess.run([sys.executable, "-m", "espnet2_unlearn.bin.make_forget", "--num_utts", str(size),
-                        "--seed", str(seed), "data/train", str(forget)], check=True)
+        opts = ["--num_utts", str(value), "--seed", str(seed)] if kind == "random" else ["--speakers", value]
+        subprocess.run([sys.executable, "-m", "espnet2_unlearn.bin.make_forget", *opts, "data/train", str(forget)],
+                       check=True)
+    return forget
+
+
+def run_one(forget, args):
     tag = f"{forget.name}{'_' + args.name if args.name else ''}"
     metrics = Path(f"exp/unlearn_{tag}/eval/metrics.json")
     if not (metrics.exists() and (args.stop_stage < 7 or "gold" in json.loads(metrics.read_text())["models"])):
@@ -65,10 +90,77 @@ def run_one(size, seed, args):
     return json.loads(metrics.read_text())
 
 
+def method_table(title, runs):
+    methods = list(runs[0]["models"])
+    block = [f"## {title}", "", "| method | " + " | ".join(h for h, _ in COLUMNS) + " |",
+             "|---" * (len(COLUMNS) + 1) + "|"]
+    for name in methods:
+        cells = [cell([f(r["models"][name]) for r in runs if name in r["models"]]) for _, f in COLUMNS]
+        block.append(f"| {name} | " + " | ".join(cells) + " |")
+    d = [r["models"]["unlearned"]["vs"]["original"]["test_uar"] for r in runs]
+    halves = [(x["high"] - x["low"]) / 2 for x in d if x["low"] is not None]
+    block += ["", "Paired 95 % interval of unlearned minus original test UAR, per run: "
+              + "; ".join(f"{x['value']:+.1f} [{x['low']:+.1f}, {x['high']:+.1f}]" for x in d if x["low"] is not None)
+              + (f" (mean half-width {sum(halves) / len(halves):.2f} points)" if halves else "")]
+    bars = [r["bars"] for r in runs if "bars" in r]
+    if bars:
+        block += ["", "| bar (unlearned) | met | not met | not resolved |", "|---|---|---|---|"]
+        for bar in (k for k in bars[0] if k != "model"):
+            statuses = [b[bar]["status"] for b in bars if bar in b]
+            block.append(f"| {bar} | " + " | ".join(str(statuses.count(s)) for s in ("met", "not met", "not resolved"))
+                         + " |")
+    return block + [""]
+
+
+def selection_table(forget_lists, ser_exp="exp/ser_train_ser",
+                    files=("valid.acc.best.pth", "valid.acc.ave.pth", "train.loss.ave.pth")):
+    """How the model selection behaves: retain accuracy and test UAR of the
+    original and of every gold model, for the best epoch by validation
+    accuracy, the average of the 5 best by validation accuracy and the
+    average of the 5 of lowest training loss (the last ones), decoded here
+    where stage 6 has not, scored by stage 6's own code.  A selection that is stable gives gold models close
+    to each other and a retain accuracy close to the original's."""
+    from espnet2_unlearn.bin.evaluate import evaluate_model
+    from espnet2_unlearn.data.forget_list import content_key, read_forget_ids
+    from espnet2_unlearn.metrics.predictions import read_token_list
+
+    classes = read_token_list("data/token_list")
+    feats = Path("dump/fbank")
+    rows = {f: {"original retain": [], "gold retain": [], "original test": [], "gold test": []} for f in files}
+    for forget in forget_lists:
+        ids = read_forget_ids(forget)
+        gold = f"exp/gold_{Path(ser_exp).name}_{content_key(ids)}"
+        for f in files:
+            for who, d in (("original", ser_exp), ("gold", gold)):
+                dec = Path(d) / f"decode_{f[:-4]}"
+                if not all((dec / s / "prediction/score").exists() for s in ("train", "test", "heldout")):
+                    subprocess.run([sys.executable, "-m", "espnet2_unlearn.bin.decode_sets", "--model_dir", d,
+                                    "--model_file", f, "--output_dir", str(dec),
+                                    *(f"{s}={feats / s}" for s in ("train", "test", "heldout"))], check=True)
+                m, _, _ = evaluate_model(dec, feats, ids, classes, "utterance", 0)
+                rows[f][f"{who} retain"].append(100 * m["retain"]["accuracy"])
+                rows[f][f"{who} test"].append(100 * m["test"]["uar"])
+    lines = ["## Model selection", "",
+             "valid.acc.best: the epoch of best validation accuracy; valid.acc.ave: the average of the 5 best by "
+             "validation accuracy; train.loss.ave: the average of the 5 of lowest training loss (the default).", "",
+             f"Over the {len(forget_lists)} forget sets above: mean ± 95 % t-interval, and the range of gold's "
+             "test UAR across forget sets.", "",
+             "| model file | original retain acc | gold retain acc | original test UAR | gold test UAR | "
+             "gold test UAR range | gold test UAR std |", "|---|---|---|---|---|---|---|"]
+    for f, r in rows.items():
+        g = r["gold test"]
+        mean = sum(g) / len(g)
+        std = math.sqrt(sum((v - mean) ** 2 for v in g) / (len(g) - 1)) if len(g) > 1 else 0.0
+        lines.append(f"| {f} | {cell(r['original retain'])} | {cell(r['gold retain'])} | {cell(r['original test'])} "
+                     f"| {cell(g)} | {min(g):.1f}-{max(g):.1f} | {std:.1f} |")
+    return lines + [""]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
+    p.add_argument("--sizes", type=int, nargs="*", default=[10, 50, 100])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--speakers", nargs="*", default=["spk01"], help="one-speaker requests, one run each")
     p.add_argument("--stop_stage", type=int, choices=[6, 7], default=7)
     p.add_argument("--baselines", default="relabel ascent l2ul relabel_adv finetune")
     p.add_argument("--unlearn_args", default="")
@@ -81,56 +173,53 @@ def main():
         p.error("--unlearn_args needs --name, so that its runs do not mix with the default's")
     Path(args.forget_dir).mkdir(parents=True, exist_ok=True)
 
-    lines, results = [], {}
-    for size in args.sizes:
-        runs = [run_one(size, seed, args) for seed in args.seeds]
-        results[size] = runs
-        methods = list(runs[0]["models"])
-        block = [f"## {size} utterances forgotten, seeds {' '.join(map(str, args.seeds))}"
-                  f"{' (' + args.unlearn_args + ')' if args.unlearn_args else ''}", "",
-                  "| method | " + " | ".join(h for h, _ in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
-        for name in methods:
-            cells = [mean_std([f(r["models"][name]) for r in runs if name in r["models"]]) for _, f in COLUMNS]
-            block.append(f"| {name} | " + " | ".join(cells) + " |")
-        bars = [r["bars"] for r in runs if "bars" in r]
-        if bars:
-            block += ["", "| bar (unlearned) | measured | required | met in |", "|---|---|---|---|"]
-            for bar in (k for k in bars[0] if k != "model"):
-                vals = [b[bar] for b in bars if bar in b]
-                op = ">=" if bar == "speed" else "<="
-                block.append(f"| {bar}: {vals[0]['what']} | {mean_std([v['value'] for v in vals])} "
-                             f"| {op} {vals[0]['bar']:g} | {sum(v['met'] for v in vals)}/{len(vals)} runs |")
-        block.append("")
+    lines, results, forget_lists = [], {}, []
+    groups = [(f"{n} utterances forgotten, seeds {' '.join(map(str, args.seeds))}", "random", n, args.seeds)
+              for n in args.sizes]
+    groups += [(f"speaker {s} forgotten (all training utterances)", "speaker", s, [0]) for s in args.speakers]
+    for title, kind, value, seeds in groups:
+        lists = [forget_list(kind, value, seed, args) for seed in seeds]
+        forget_lists += lists
+        runs = [run_one(forget, args) for forget in lists]
+        results[title if kind == "speaker" else f"N={value}"] = runs
+        block = method_table(title + (f" ({args.unlearn_args})" if args.unlearn_args else ""), runs)
+        print("\n".join(block), flush=True)
+        lines += block
+    if args.stop_stage == 7 and not args.name:
+        block = selection_table(forget_lists)
         print("\n".join(block), flush=True)
         lines += block
     if args.output:
         plot = args.output.with_suffix(".png")
         plot_results(results, plot)
-        args.output.write_text("\n".join(lines) + f"\n![per method and size]({plot.name})\n")
+        args.output.write_text("\n".join(lines) + f"\n![per method and forget set]({plot.name})\n")
 
 
 def plot_results(results, path: Path) -> None:
-    """Mean gap to gold and test UAR per method, one bar per forget-set size."""
+    """Test UAR minus the original's (paired, mean over forget sets) and mean
+    gap to gold per method, one bar per forget-set kind."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     methods = list(next(iter(results.values()))[0]["models"])
-    panels = [("mean gap to gold (points)", COLUMNS[5][1]), ("test UAR (%)", COLUMNS[2][1])]
+    panels = [("test UAR minus original (points)", lambda m: m["vs"].get("original", {}).get("test_uar", {}).get("value")),
+              ("mean gap to gold (points)", COLUMNS[5][1])]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     width = 0.8 / len(results)
     for ax, (title, f) in zip(axes, panels):
-        for i, (size, runs) in enumerate(results.items()):
-            means = []
+        for i, (label, runs) in enumerate(results.items()):
+            means, halves = [], []
             for m in methods:
-                vals = [f(r["models"][m]) for r in runs if m in r["models"]]
-                vals = [v for v in vals if v is not None]
-                means.append(sum(vals) / len(vals) if vals else 0.0)
-            ax.bar([j + i * width for j in range(len(methods))], means, width, label=f"{size} forgotten")
+                mean, half = mean_interval([f(r["models"][m]) for r in runs if m in r["models"]])
+                means.append(mean or 0.0)
+                halves.append(half or 0.0)
+            ax.bar([j + i * width for j in range(len(methods))], means, width, yerr=halves, capsize=2, label=label)
         ax.set_xticks([j + width * (len(results) - 1) / 2 for j in range(len(methods))], methods, rotation=30)
+        ax.axhline(0, color="black", linewidth=0.5)
         ax.set_title(title)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

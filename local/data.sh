@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Data preparation for the built-in corpus: generates the audio into
 # ${BUILTIN} (db.sh) and writes data/{train,valid,test}.
+# The evaluation speakers record more than the training speakers so that
+# test UAR differences of about a point can be resolved (README, "Sizes").
 set -euo pipefail
-help_message="Usage: $0 [--num_speakers N] [--utts_per_emotion N] [--seed N]"
-num_speakers=20
-num_valid_speakers=4
-num_test_speakers=4
-utts_per_emotion=16
+help_message="Usage: $0 [--num_speakers N] [--num_valid_speakers N] [--num_test_speakers N]
+  [--utts_per_emotion N] [--valid_utts_per_emotion N] [--test_utts_per_emotion N] [--seed N]"
+num_speakers=28
+num_valid_speakers=8
+num_test_speakers=8
+utts_per_emotion=16        # per training speaker
+valid_utts_per_emotion=16  # per valid speaker
+test_utts_per_emotion=64   # per test speaker
 seed=0
 . ./path.sh
 . ./db.sh
@@ -18,4 +23,6 @@ python3 -m espnet2_unlearn.bin.make_corpus \
   --num_valid_speakers "${num_valid_speakers}" \
   --num_test_speakers "${num_test_speakers}" \
   --utts_per_emotion "${utts_per_emotion}" \
+  --valid_utts_per_emotion "${valid_utts_per_emotion}" \
+  --test_utts_per_emotion "${test_utts_per_emotion}" \
   --seed "${seed}"

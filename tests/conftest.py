@@ -83,7 +83,7 @@ def cluster(tmp_path):
 # A tiny corpus and a small model that trains in seconds yet memorises its
 # training utterances (no dropout, enough epochs), like the default model.
 TINY_DATA = ('--local_data_opts "--num_speakers 8 --num_valid_speakers 1 --num_test_speakers 1 '
-             '--utts_per_emotion 6" --heldout_per_spk 2 --nj 2')
+             '--utts_per_emotion 6 --valid_utts_per_emotion 6 --test_utts_per_emotion 6" --heldout_per_spk 2 --nj 2')
 TINY_CONFIG = """
 seed: 0
 batch_type: folded
@@ -92,10 +92,13 @@ max_epoch: 25
 num_workers: 0
 num_att_plot: 0
 best_model_criterion:
+-   - train
+    - loss
+    - min
 -   - valid
     - acc
     - max
-keep_nbest_models: 1
+keep_nbest_models: 2
 encoder: transformer
 encoder_conf:
     output_size: 64

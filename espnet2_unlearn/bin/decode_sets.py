@@ -1,11 +1,13 @@
-"""Decodes several sets with one model in one process, through ESPnet's own
+"""Decodes several sets with one model in one process, loaded by ESPnet's own
 inference class (espnet2.bin.cls_inference.Classification), writing what
 `cls_inference --output_all_probabilities true` writes: per set,
-OUT/<set>/prediction/{text,token,score}.  One process instead of one per set saves
-the start-up of ESPnet, which dominates on small models.
+OUT/<set>/prediction/{text,token,score}.  Utterances are scored in padded
+batches of similar length (ESPnet's cls_inference takes one at a time); the
+scores equal one-at-a-time scoring up to float rounding
+(tests/bin/test_decode_sets.py).  Every stage that decodes (4, 6, 7) uses it.
 
     python -m espnet2_unlearn.bin.decode_sets --model_dir exp/gold_x \\
-        --model_file valid.acc.best.pth --output_dir exp/gold_x/decode \\
+        --model_file valid.acc.ave.pth --output_dir exp/gold_x/decode \\
         train=dump/fbank/train test=dump/fbank/test
 """
 
@@ -18,26 +20,31 @@ from pathlib import Path
 
 import kaldiio
 import torch
-from tqdm import tqdm
+
+from espnet2_unlearn.model_calls import batched_logits
 
 
-def decode_set(classifier, feats_scp: Path, out_dir: Path) -> int:
+def decode_set(classifier, feats_scp: Path, out_dir: Path, max_frames: int) -> int:
     """Writes OUT/prediction/{text,token,score} under a temporary name, then renames."""
+    utts, speech = [], []
+    for utt, feats in kaldiio.load_scp_sequential(str(feats_scp)):
+        utts.append(utt)
+        speech.append(torch.from_numpy(feats.copy()).float().to(classifier.device))
+    model = classifier.classification_model
+    probs = model.classification_function(batched_logits(model, speech, max_frames)).cpu()
+    tokens = classifier.token_id_converter.ids2tokens(probs.argmax(-1).tolist())
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "prediction").mkdir(parents=True)
-    n = 0
     pred = tmp / "prediction"
+    pred.mkdir(parents=True)
     with open(pred / "text", "w") as text, open(pred / "token", "w") as token, open(pred / "score", "w") as score:
-        for utt, feats in tqdm(kaldiio.load_scp_sequential(str(feats_scp)), desc=out_dir.name, mininterval=5):
-            ids, probs, label = classifier(torch.from_numpy(feats.copy()).float())
+        for utt, p, label in zip(utts, probs, tokens):
             text.write(f"{utt} {label}\n")
-            token.write(f"{utt} " + " ".join(str(i) for i in ids) + "\n")
-            score.write(f"{utt} " + " ".join(str(p) for p in probs.tolist()) + "\n")
-            n += 1
+            token.write(f"{utt} {int(p.argmax())}\n")
+            score.write(f"{utt} " + " ".join(str(v) for v in p.tolist()) + "\n")
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(tmp, out_dir)
-    return n
+    return len(utts)
 
 
 def main(argv=None) -> None:
@@ -46,6 +53,7 @@ def main(argv=None) -> None:
     p.add_argument("--model_file", required=True, help="model file in --model_dir")
     p.add_argument("--output_dir", type=Path, required=True)
     p.add_argument("--ngpu", type=int, default=0)
+    p.add_argument("--max_frames", type=int, default=20000, help="padded frames per batch")
     p.add_argument("sets", nargs="+", help="NAME=DIR: a set and the dir of its feats.scp")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")
@@ -57,20 +65,21 @@ def main(argv=None) -> None:
         if not (Path(d) / "feats.scp").is_file():
             sys.exit(f"decode_sets: {Path(d) / 'feats.scp'} does not exist")
         sets.append((name, Path(d) / "feats.scp"))
-    for f in (args.model_dir / "config.yaml", args.model_dir / args.model_file):
-        if not f.is_file():
-            sys.exit(f"decode_sets: {f} does not exist")
+    if not (args.model_dir / "config.yaml").is_file():
+        sys.exit(f"decode_sets: {args.model_dir / 'config.yaml'} does not exist")
+    if not (args.model_dir / args.model_file).is_file():
+        present = sorted(f.name for f in args.model_dir.glob("*.pth"))
+        sys.exit(f"decode_sets: {args.model_dir / args.model_file} does not exist; model files in "
+                 f"{args.model_dir}: {' '.join(present) or 'none'}")
 
     from espnet2.bin.cls_inference import Classification
 
     torch.manual_seed(0)
     classifier = Classification(args.model_dir / "config.yaml", args.model_dir / args.model_file,
                                 device="cuda" if args.ngpu > 0 else "cpu")
-    logging.getLogger().setLevel(logging.WARNING)  # Classification logs every utterance's length
     for name, scp in sets:
-        n = decode_set(classifier, scp, args.output_dir / name)
-        print(f"decode_sets: {args.model_dir / args.model_file}: {n} utterances of {scp} -> "
-              f"{args.output_dir / name}", file=sys.stderr)
+        n = decode_set(classifier, scp, args.output_dir / name, args.max_frames)
+        logging.info(f"{args.model_dir / args.model_file}: {n} utterances of {scp} -> {args.output_dir / name}")
 
 
 if __name__ == "__main__":

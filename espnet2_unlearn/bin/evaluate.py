@@ -11,7 +11,9 @@ inference against each.  Reads what espnet2.bin.cls_inference wrote.
 Each model's decode dir holds one cls_inference output dir per set (train,
 test, heldout), run with --output_all_probabilities true (or written by decode_sets).  When
 a model named gold (retrained without the forget set) is among them, every
-other model gets its gap to gold and, given wall times, its speed-up.
+other model gets its gap to gold and, given timings, its speed-ups.  Every
+model gets its differences from the original and from gold with paired
+bootstrap 95 % intervals (same resampled utterances for both models).
 """
 
 import argparse
@@ -23,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from espnet2_unlearn.metrics import bootstrap
 from espnet2_unlearn.metrics.classification import classification_scores
 from espnet2_unlearn.metrics.comparison import compare
 from espnet2_unlearn.metrics.membership import attack_features, loss_auc, mia_efficacy
 from espnet2_unlearn.metrics.predictions import load_predictions, read_token_list
-from espnet2_unlearn.unlearn.forget_set import ForgetSetError, read_forget_ids
-
+from espnet2_unlearn.data.forget_list import ForgetSetError, read_forget_ids
 
 
 def subset(pred, utts):
@@ -55,7 +57,7 @@ def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, reque
         "retain": subset(train, [u for u in train["utts"] if u not in forget_set]),
         "test": load_predictions(decode_dir / test_set, feats_dir / test_set / "text", classes),
     }
-    # Non-members that stand for the forget set after retraining (ARCHITECTURE §4):
+    # Non-members that stand for the forget set after retraining (docs/design.md):
     # unseen utterances of seen speakers, or unseen speakers.
     nonmember_name = heldout_set if request == "utterance" else test_set
     nonmember = sets["test"] if nonmember_name == test_set else load_predictions(
@@ -67,14 +69,24 @@ def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, reque
 
     result = {name: classification_scores(p["refs"], p["hyps"], classes) for name, p in sets.items()}
     mia = mia_efficacy(features(sets["retain"]), features(nonmember), features(sets["forget"]), seed=seed)
+    # Per-utterance results, for the paired intervals between models.
+    outcome = {
+        "test_refs": np.array(sets["test"]["refs"]),
+        "test_correct": np.array(sets["test"]["refs"]) == np.array(sets["test"]["hyps"]),
+        "forget_correct": np.array(sets["forget"]["refs"]) == np.array(sets["forget"]["hyps"]),
+        "forget_called_nonmember": mia["called_nonmember"],
+    }
+    result["test"]["uar_interval"] = bootstrap.single(outcome["test_correct"], seed, refs=outcome["test_refs"])
+    result["forget"]["accuracy_interval"] = bootstrap.single(outcome["forget_correct"], seed)
     result["mia"] = {
         "efficacy": mia["efficacy"],
+        "efficacy_interval": bootstrap.single(mia["called_nonmember"], seed),
         "attack_train_accuracy": mia["attack_train_accuracy"],
         "nonmember_set": nonmember_name,
         "loss_auc_forget_vs_nonmember": loss_auc(sets["forget"]["loss"], nonmember["loss"]),
     }
     confusion = {name: [p["refs"], p["hyps"]] for name, p in sets.items()}
-    return result, confusion
+    return result, confusion, outcome
 
 
 def main(argv=None) -> None:
@@ -89,8 +101,8 @@ def main(argv=None) -> None:
     p.add_argument("--forget_request", choices=["utterance", "speaker"], default="utterance")
     p.add_argument("--model", action="append", required=True, help="NAME=DECODE_DIR, in table order")
     p.add_argument("--report", action="append", default=[],
-                   help="NAME=JSON: a model's forget_report.json or train_report.json; its wall_time_s "
-                        "and peak_rss_mib are recorded")
+                   help="NAME=JSON: a model's forget_report.json, train_report.json or process_time.json; "
+                        "its compute_time_s, process_time_s and peak_rss_mib are recorded")
     p.add_argument("--gold", default="gold", help="name of the gold-standard model, if one is given")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output_dir", type=Path, required=True)
@@ -101,12 +113,12 @@ def main(argv=None) -> None:
         forget_ids = read_forget_ids(args.forget_list)
         metrics = {"forget_request": args.forget_request, "num_forget_utts": len(forget_ids),
                    "classes": classes, "models": {}}
-        confusions = {}
+        confusions, outcomes = {}, {}
         for spec in args.model:
             name, _, decode_dir = spec.partition("=")
             if not (name and decode_dir):
                 raise ValueError(f"--model expects NAME=DECODE_DIR, got '{spec}'")
-            metrics["models"][name], confusions[name] = evaluate_model(
+            metrics["models"][name], confusions[name], outcomes[name] = evaluate_model(
                 Path(decode_dir), args.feats_dir, forget_ids, classes, args.forget_request, args.seed,
                 args.train_set, args.test_set, args.heldout_set)
         for spec in args.report:
@@ -114,10 +126,10 @@ def main(argv=None) -> None:
             if name in metrics["models"]:
                 with open(path, encoding="utf-8") as f:
                     report = json.load(f)
-                for key in ("wall_time_s", "peak_rss_mib"):
+                for key in ("compute_time_s", "process_time_s", "peak_rss_mib"):
                     if key in report:
                         metrics["models"][name][key] = float(report[key])
-        compare(metrics, gold=args.gold)
+        compare(metrics, outcomes, seed=args.seed, gold=args.gold)
     except (ValueError, OSError, ForgetSetError) as e:
         sys.exit(f"evaluate: {e}")
 

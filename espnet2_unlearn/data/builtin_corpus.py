@@ -170,12 +170,18 @@ def speaker_split(num_speakers: int, num_valid: int, num_test: int) -> Dict[str,
     return split
 
 
-def plan_corpus(num_speakers: int, utts_per_emotion: int, seed: int) -> List[Utterance]:
+def plan_corpus(num_speakers: int, utts_per_emotion, seed: int) -> List[Utterance]:
+    """Utterances of every speaker; utts_per_emotion is one count for all
+    speakers or a function of the speaker name (evaluation speakers may
+    record more than training speakers).  An utterance's audio depends only on
+    its speaker, emotion, index and the seed, so a larger corpus extends a
+    smaller one."""
+    per_spk = utts_per_emotion if callable(utts_per_emotion) else (lambda _spk: utts_per_emotion)
     utts = []
     for s in range(num_speakers):
+        spk = f"spk{s + 1:02d}"
         for e, emotion in enumerate(EMOTIONS):
-            for i in range(utts_per_emotion):
-                spk = f"spk{s + 1:02d}"
+            for i in range(per_spk(spk)):
                 utts.append(
                     Utterance(f"{spk}_{emotion}_{i + 1:03d}", spk, emotion, seed * 1000003 + (s * 16 + e) * 4096 + i)
                 )

@@ -38,7 +38,8 @@ def mia_efficacy(member: np.ndarray, nonmember: np.ndarray, forget: np.ndarray, 
     attack = LogisticRegression(max_iter=1000).fit((x - mean) / std, y)
     called_member = attack.predict((forget - mean) / std)
     train_acc = float((attack.predict((x - mean) / std) == y).mean())
-    return {"efficacy": float((called_member == 0).mean()), "attack_train_accuracy": train_acc, "balanced_n": n}
+    return {"efficacy": float((called_member == 0).mean()), "attack_train_accuracy": train_acc, "balanced_n": n,
+            "called_nonmember": called_member == 0}
 
 
 def loss_auc(forget_loss: np.ndarray, nonmember_loss: np.ndarray) -> float:

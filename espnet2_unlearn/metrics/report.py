@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from espnet2_unlearn.metrics.bootstrap import format_interval  # noqa: E402
 from espnet2_unlearn.metrics.classification import confusion_matrix  # noqa: E402
 from espnet2_unlearn.metrics.comparison import GAP_METRICS  # noqa: E402
 
@@ -47,15 +48,41 @@ def gap_table(metrics: Dict) -> List[str]:
     return lines + [""]
 
 
+def paired_tables(metrics: Dict) -> List[str]:
+    """Per reference (original, gold): every other model's differences with
+    their paired 95 % intervals."""
+    lines = []
+    for ref in ("original", "gold"):
+        rows = [(n, m["vs"][ref]) for n, m in metrics["models"].items() if ref in m.get("vs", {})]
+        if not rows:
+            continue
+        lines += [f"## Difference from {ref} (points, paired bootstrap 95 % interval)", "",
+                  "| model | test UAR | forget acc | MIA efficacy |", "|---|---|---|---|"]
+        lines += [f"| {n} | " + " | ".join(format_interval(d[k]) for k in ("test_uar", "forget_acc", "mia_efficacy"))
+                  + " |" for n, d in rows]
+        lines.append("")
+    return lines
+
+
 def time_table(metrics: Dict) -> List[str]:
-    rows = [(n, m) for n, m in metrics["models"].items() if "wall_time_s" in m]
+    keys = ("compute_time_s", "process_time_s")
+    rows = [(n, m) for n, m in metrics["models"].items() if any(k in m for k in keys)]
     if not rows:
         return []
-    lines = ["## Wall time", "", "| model | seconds | speed-up over gold | peak RSS (MiB) |", "|---|---|---|---|"]
+    lines = ["## Time", "",
+             "Compute: the work inside the process (unlearning: from the first scoring of the forget set to the "
+             "last step; training: from the first epoch to the last). Process: the whole command from start to "
+             "exit as the stage timed it (start-up, loading, statistics, saving included).", "",
+             "| model | compute s | process s | speed-up over gold, compute | speed-up, process | peak RSS (MiB) |",
+             "|---|---|---|---|---|---|"]
+
+    def num(m, k, fmt):
+        return fmt.format(m[k]) if m.get(k) is not None else "-"
     for n, m in rows:
-        s = f"{m['speedup_over_gold']:.1f}x" if "speedup_over_gold" in m else "-"
-        rss = f"{m['peak_rss_mib']:.0f}" if "peak_rss_mib" in m else "-"
-        lines.append(f"| {n} | {m['wall_time_s']:.1f} | {s} | {rss} |")
+        s = m.get("speedup_over_gold", {})
+        lines.append(f"| {n} | {num(m, 'compute_time_s', '{:.1f}')} | {num(m, 'process_time_s', '{:.1f}')} | "
+                     f"{num(s, 'compute', '{:.1f}x')} | {num(s, 'process', '{:.1f}x')} | "
+                     f"{num(m, 'peak_rss_mib', '{:.0f}')} |")
     return lines + [""]
 
 
@@ -64,10 +91,20 @@ def bars_table(metrics: Dict) -> List[str]:
         return []
     b = dict(metrics["bars"])
     model = b.pop("model")
-    lines = [f"## Bars (ARCHITECTURE §5) for `{model}`", "", "| bar | measured | required | met |", "|---|---|---|---|"]
+    lines = [f"## Bars for `{model}` (docs/design.md)", "",
+             "met: the whole interval meets the bar; not met: the whole interval misses it; not resolved: the "
+             "interval straddles the bar.", "",
+             "| bar | measured | required | status |", "|---|---|---|---|"]
     for name, v in b.items():
-        op = ">=" if name == "speed" else "<="
-        lines.append(f"| {name}: {v['what']} | {v['value']:.1f} | {op} {v['bar']:g} | {'yes' if v['met'] else 'no'} |")
+        value = v["value"]
+        if name == "utility":
+            measured, op = format_interval(value, signed=False), "upper end <="
+        elif name == "forgetting":
+            measured = "; ".join(f"{LABELS[k]} {format_interval(d)}" for k, d in value.items())
+            op = "within ±"
+        else:
+            measured, op = f"{value:.1f}", ">=" if name.startswith("speed") else "<="
+        lines.append(f"| {name}: {v['what']} | {measured} | {op} {v['bar']:g} | {v['status']} |")
     return lines + [""]
 
 
@@ -137,7 +174,7 @@ def write_report(metrics: Dict, confusions: Dict, out_dir: Path) -> None:
             s = m[set_name]
             lines.append(f"| {name} | {set_name} | {s['num_utts']} | {_pct(s['accuracy'])} | {_pct(s['uar'])} "
                          f"| {_pct(s['macro_f1'])} |")
-    lines += [""] + gap_table(metrics) + time_table(metrics) + bars_table(metrics)
+    lines += [""] + paired_tables(metrics) + gap_table(metrics) + time_table(metrics) + bars_table(metrics)
     lines += ["![confusion, test](confusion_test.png)", "", "![confusion, forget](confusion_forget.png)", ""]
     tmp = out_dir / "RESULTS.md.tmp"
     tmp.write_text("\n".join(lines))

@@ -9,7 +9,8 @@ from typing import List
 import torch
 import torch.nn.functional as F
 
-from espnet2_unlearn.unlearn.forget_set import ForgetSet, logits_of, pad
+from espnet2_unlearn.model_calls import logits_of, pad
+from espnet2_unlearn.unlearn.forget_set import ForgetSet
 
 
 @dataclass
@@ -71,7 +72,7 @@ def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: in
 
 
 def retention_loss(logits: torch.Tensor, adv: AdversarialSet, idx: torch.Tensor, target: str) -> torch.Tensor:
-    """CE towards the original model's prediction ("hard", ARCHITECTURE §3.2)
+    """CE towards the original model's prediction ("hard", docs/design.md, "Unlearning")
     or its whole class distribution ("soft")."""
     if target == "hard":
         return F.cross_entropy(logits, adv.labels[idx].to(logits.device))

@@ -6,7 +6,8 @@ from typing import Dict
 
 import torch
 
-from espnet2_unlearn.unlearn.forget_set import ForgetSet, logits_of, pad
+from espnet2_unlearn.model_calls import logits_of, pad
+from espnet2_unlearn.unlearn.forget_set import ForgetSet
 
 
 def mas_importance(model, forget: ForgetSet) -> Dict[str, torch.Tensor]:

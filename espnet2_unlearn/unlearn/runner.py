@@ -22,6 +22,7 @@ import torch.nn.functional as F
 import yaml
 
 from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.adversarial import make_adversarial_set, retention_loss
 from espnet2_unlearn.unlearn.elastic import elastic_penalty, elastic_weights, mas_importance
 from espnet2_unlearn.unlearn.forget_set import (
@@ -29,8 +30,6 @@ from espnet2_unlearn.unlearn.forget_set import (
     ForgetSetError,
     check_forget_ids,
     load_forget_set,
-    logits_of,
-    pad,
     read_forget_ids,
 )
 from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
@@ -250,7 +249,9 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
         "forget_median_loss_after": med,
         "target": {"metric": args.stop_metric, "value": target, "source": target_note, "reached": reached},
         "steps": steps,
-        "wall_time_s": wall,
+        # From the first scoring of the forget set to the last step: the work,
+        # without start-up, loading and saving (process_time.json has those).
+        "compute_time_s": wall,
         # Of the whole process so far (model, forget set, derived data), in MiB (Linux counts KiB).
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "hyperparameters": hyper,

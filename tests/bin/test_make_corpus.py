@@ -48,3 +48,22 @@ def test_impossible_split_is_an_error(tmp_path):
                "--num_speakers 3 --num_valid_speakers 2 --num_test_speakers 1", check=False)
     assert "cannot be split" in proc.stderr
     assert not (tmp_path / "d").exists() and not (tmp_path / "w").exists()
+
+
+def test_evaluation_speakers_can_record_more(tmp_path):
+    out = tmp_path / "big"
+    run(f"python -m espnet2_unlearn.bin.make_corpus --data_dir {out}/data --wav_dir {out}/wav {ARGS} "
+        "--valid_utts_per_emotion 3 --test_utts_per_emotion 5")
+    counts = {s: len(read_table(out / "data" / s / "text")) for s in ("train", "valid", "test")}
+    assert counts == {"train": 4 * 4 * 2, "valid": 1 * 4 * 3, "test": 1 * 4 * 5}
+    # A speaker's first utterances are the same whatever the count.
+    small = make(tmp_path, "small")
+    wav = "spk06/spk06_angry_002.wav"
+    assert filecmp.cmp(small / "wav" / wav, out / "wav" / wav, shallow=False)
+
+
+def test_zero_utterances_is_refused(tmp_path):
+    proc = run(f"python -m espnet2_unlearn.bin.make_corpus --data_dir {tmp_path}/d --wav_dir {tmp_path}/w "
+               f"{ARGS} --test_utts_per_emotion 0", check=False)
+    assert "--test_utts_per_emotion must be at least 1" in proc.stderr
+    assert not (tmp_path / "d").exists()

@@ -41,7 +41,8 @@ def test_token_list_and_model_files(trained):
     d, proc = trained
     assert (d / "data/token_list").read_text().split() == ["angry", "happy", "neutral", "sad", "<unk>"]
     exp = d / "exp/ser_tiny"
-    for name in ("config.yaml", "valid.acc.best.pth", "train.log", "images", "reference_stats.json"):
+    for name in ("config.yaml", "valid.acc.best.pth", "train.loss.ave.pth", "valid.acc.ave.pth", "train.log",
+                 "images", "reference_stats.json"):
         assert (exp / name).exists(), name
     stats = json.loads((exp / "reference_stats.json").read_text())
     assert set(stats["sets"]) == {"heldout", "valid"}
@@ -60,6 +61,25 @@ def test_espnet_cls_inference_loads_the_model(trained):
     predicted = read_table(d / "out/prediction/text")
     assert set(predicted) == set(read_table(d / "data/test/text"))
     assert set(predicted.values()) <= {"angry", "happy", "neutral", "sad"}
+
+
+def test_stage_4_decodes_as_espnet_cls_inference_does(trained):
+    # Stage 4's batched decoding (decode_sets) against ESPnet's own
+    # one-utterance-at-a-time cls_inference, on the default model file.
+    d, _ = trained
+    exp = d / "exp/ser_tiny"
+    run("python -m espnet2.bin.cls_inference --output_dir espnet_out --output_all_probabilities true "
+        "--data_path_and_name_and_type dump/fbank/test/feats.scp,speech,kaldi_ark "
+        f"--classification_train_config {exp}/config.yaml --classification_model_file {exp}/train.loss.ave.pth",
+        cwd=d)
+    ours = exp / "decode_train.loss.ave/test/prediction"
+    theirs = d / "espnet_out/prediction"
+    assert read_table(ours / "text") == read_table(theirs / "text")
+    assert read_table(ours / "token") == read_table(theirs / "token")
+    a, b = read_table(ours / "score"), read_table(theirs / "score")
+    assert set(a) == set(b)
+    for utt in a:
+        assert [float(x) for x in a[utt].split()] == pytest.approx([float(x) for x in b[utt].split()], abs=1e-5)
 
 
 def test_help_lists_the_options(trained):

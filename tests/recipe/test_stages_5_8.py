@@ -6,8 +6,10 @@ import shutil
 import zipfile
 
 import pytest
+import yaml
 
 from conftest import TINY_DATA, make_recipe_dir, run
+from espnet2_unlearn.data.forget_list import content_key
 from espnet2_unlearn.data.kaldi_dir import read_table
 
 STAGE5 = f"./run.sh --stage 5 --stop_stage 5 {TINY_DATA} --tag tiny --unlearn_args '--max_steps 5'"
@@ -39,7 +41,8 @@ def test_default_forget_set_and_speaker_request(recipe):
     assert (recipe / "exp/logs/unlearn_forget_rand10_seed0.log").exists()
 
     # Stages 6-8: evaluation, gold standard and two baselines, evaluation again, packing.
-    proc = run(f"./run.sh --stage 6 {TINY_DATA} --tag tiny --ser_config conf/train_tiny.yaml "
+    # No --ser_config: gold and the fine-tune baseline follow the source model's config.yaml.
+    proc = run(f"./run.sh --stage 6 {TINY_DATA} --tag tiny "
                "--default_forget_utts 10 --baselines 'relabel finetune' --finetune_epochs 2", cwd=recipe)
     evaldir = out / "eval"
     metrics = json.loads((evaldir / "metrics.json").read_text())
@@ -49,21 +52,40 @@ def test_default_forget_set_and_speaker_request(recipe):
     # Stage 6 scores with ESPnet's inference, as stage 5 does: the same forget accuracy.
     assert unlearned["forget"]["accuracy"] == pytest.approx(report["forget_accuracy_after"])
     assert unlearned["mia"]["nonmember_set"] == "heldout"
-    assert unlearned["wall_time_s"] == pytest.approx(report["wall_time_s"])
-    assert unlearned["speedup_over_gold"] > 0 and 0 <= unlearned["gap_to_gold"]["mean"] <= 100
-    assert set(metrics["bars"]) == {"model", "utility", "forgetting", "speed", "memory"}
-    # The gold model never saw the forget set; it has the original's config and seed.
-    gold = recipe / "exp/gold_forget_rand10_seed0"
-    assert json.loads((gold / "train_report.json").read_text())["num_train_utts"] == 122
-    forget_ids = set(read_table(recipe / "data/forget_rand10_seed0/utt2spk"))
-    assert not forget_ids & set(read_table(recipe / "dump/fbank/train_retain_forget_rand10_seed0/feats.scp"))
-    gold_conf = (gold / "config.yaml").read_text()
-    assert "seed: 0" in gold_conf and "train_retain_forget_rand10_seed0/feats.scp" in gold_conf
+    assert unlearned["compute_time_s"] == pytest.approx(report["compute_time_s"])
+    process = json.loads((out / "process_time.json").read_text())["process_time_s"]
+    assert unlearned["process_time_s"] == pytest.approx(process) and process > report["compute_time_s"]
+    assert set(unlearned["speedup_over_gold"]) == {"compute", "process"}
+    assert 0 <= unlearned["gap_to_gold"]["mean"] <= 100
+    assert set(metrics["bars"]) == {"model", "utility", "forgetting", "speed (compute)", "speed (process)",
+                                    "memory"}
+    assert all(b["status"] in ("met", "not met", "not resolved")
+               for k, b in metrics["bars"].items() if k != "model")
+    # Paired intervals against the original and gold, on the same resamples.
+    d = unlearned["vs"]["original"]["test_uar"]
+    assert d["low"] <= d["value"] <= d["high"] and d["n"] == 24
+    assert set(unlearned["vs"]) == {"original", "gold"}
+    # The gold model never saw the forget set; it is stored under the list's
+    # content key and trained with the original's own config and seed.
+    forget_ids = sorted(read_table(recipe / "data/forget_rand10_seed0/utt2spk"))
+    key = content_key(forget_ids)
+    gold = recipe / f"exp/gold_ser_tiny_{key}"
+    gold_report = json.loads((gold / "train_report.json").read_text())
+    assert gold_report["num_train_utts"] == 122 and gold_report["forget_key"] == key
+    assert 0 < gold_report["compute_time_s"] < gold_report["process_time_s"]
+    assert not set(forget_ids) & set(read_table(recipe / f"dump/fbank/train_retain_{key}/feats.scp"))
+    source_conf = yaml.safe_load((recipe / "exp/ser_tiny/config.yaml").read_text())
+    gold_conf = yaml.safe_load((gold / "config.yaml").read_text())
+    for option in ("seed", "encoder_conf", "max_epoch", "optim_conf", "keep_nbest_models", "normalize"):
+        assert gold_conf[option] == source_conf[option], option
+    assert gold_conf["train_data_path_and_name_and_type"][0][0] == f"dump/fbank/train_retain_{key}/feats.scp"
+    assert gold_conf["normalize_conf"]["stats_file"] == f"exp/gold_ser_tiny_{key}_stats/train/feats_stats.npz"
     relabel = json.loads((recipe / "exp/baseline_relabel_forget_rand10_seed0/forget_report.json").read_text())
     assert relabel["hyperparameters"]["adv_weight"] == 0 and relabel["hyperparameters"]["elastic_weight"] == 0
     assert "max_epoch: 2" in (recipe / "exp/baseline_finetune_forget_rand10_seed0/config.yaml").read_text()
     text = (evaldir / "RESULTS.md").read_text()
-    for section in ("## Gap to gold", "## Wall time", "## Bars"):
+    for section in ("## Difference from original", "## Difference from gold", "## Gap to gold", "## Time",
+                    "## Bars"):
         assert section in text
     for name in ("methods.png", "confusion_test.png", "confusion_forget.png"):
         assert (evaldir / name).read_bytes()[:4] == b"\x89PNG"
@@ -100,8 +122,11 @@ def test_id_file_and_bad_requests(recipe):
     before = model_hashes(recipe)
     ids = sorted(read_table(recipe / "data/train/utt2spk"))[:5]
     (recipe / "forget.ids").write_text("".join(u + "\n" for u in ids))
-    run(f"{STAGE5} --forget_list forget.ids", cwd=recipe)
+    run(f"{STAGE5} --forget_list forget.ids --unlearn_args '--max_steps 5 --seed 3'", cwd=recipe)
     assert (recipe / "exp/unlearn_forget.ids/unlearned.pth").exists()
+    # A seed given in --unlearn_args wins over the recipe's --seed.
+    report = json.loads((recipe / "exp/unlearn_forget.ids/forget_report.json").read_text())
+    assert report["hyperparameters"]["seed"] == 3
 
     proc = run(f"{STAGE5} --forget_list forget.ids", cwd=recipe, check=False)
     assert "exp/unlearn_forget.ids already exists" in proc.stderr
@@ -111,9 +136,42 @@ def test_id_file_and_bad_requests(recipe):
 
     (recipe / "bad.ids").write_text(ids[0] + "\nnot_an_utterance\n")
     proc = run(f"{STAGE5} --forget_list bad.ids", cwd=recipe, check=False)
-    assert "utterance not_an_utterance of the forget list is not in dump/fbank/train/feats.scp" in proc.stderr
+    assert "utterance not_an_utterance of the forget list is not in dump/fbank/train/utt2spk" in proc.stderr
     assert not (recipe / "exp/unlearn_bad.ids").exists()
+    # Stage 7 refuses it before any gold model is trained.
+    proc = run(f"./run.sh --stage 7 --stop_stage 7 {TINY_DATA} --tag tiny --forget_list bad.ids", cwd=recipe,
+               check=False)
+    assert "utterance not_an_utterance of the forget list is not in dump/fbank/train/utt2spk" in proc.stderr
+    assert not list((recipe / "exp").glob("gold_*")) and not list((recipe / "dump/fbank").glob("train_retain_*"))
+    # An unknown model file is refused with the ones there are.
+    proc = run(f"{STAGE5} --forget_list forget.ids --unlearn_tag other --inference_model nope.pth", cwd=recipe,
+               check=False)
+    assert "exp/ser_tiny/nope.pth does not exist (--inference_model); model files in exp/ser_tiny:" in proc.stderr
+    assert "valid.acc.ave.pth" in proc.stderr.split("model files in")[1]
     assert model_hashes(recipe) == before
+
+
+def test_gold_is_keyed_by_the_content_of_the_forget_list(recipe):
+    train = sorted(read_table(recipe / "data/train/utt2spk"))
+    stage7 = f"./run.sh --stage 7 --stop_stage 7 {TINY_DATA} --tag tiny --baselines '' --forget_list forget.ids"
+    (recipe / "forget.ids").write_text("".join(u + "\n" for u in train[:4]))
+    run(f"{STAGE5} --forget_list forget.ids --unlearn_tag first", cwd=recipe)
+    run(f"{stage7} --unlearn_tag first", cwd=recipe)
+    # Same name, other utterances: a gold model of its own, the first one untouched.
+    (recipe / "forget.ids").write_text("".join(u + "\n" for u in train[4:8]))
+    run(f"{STAGE5} --forget_list forget.ids --unlearn_tag second", cwd=recipe)
+    proc = run(f"{stage7} --unlearn_tag second", cwd=recipe)
+    golds = sorted(p.name for p in (recipe / "exp").glob("gold_ser_tiny_*") if p.is_dir() and "_stats" not in p.name)
+    assert golds == sorted(f"gold_ser_tiny_{content_key(train[a:b])}" for a, b in ((0, 4), (4, 8)))
+    assert "exists: kept" not in proc.stdout
+    second = json.loads((recipe / "exp/unlearn_second/eval/metrics.json").read_text())
+    assert second["models"]["gold"]["forget"]["num_utts"] == 4
+    # The same utterances again, under another name and order: the gold model is reused.
+    (recipe / "again.ids").write_text("".join(u + "\n" for u in reversed(train[4:8])))
+    run(f"{STAGE5} --forget_list again.ids --unlearn_tag third", cwd=recipe)
+    proc = run(f"./run.sh --stage 7 --stop_stage 7 {TINY_DATA} --tag tiny --baselines '' --forget_list again.ids "
+               "--unlearn_tag third", cwd=recipe)
+    assert f"gold_ser_tiny_{content_key(train[4:8])} (forget key" in proc.stdout and "exists: kept" in proc.stdout
 
 
 def test_unknown_baseline(recipe):

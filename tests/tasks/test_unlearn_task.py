@@ -95,7 +95,7 @@ def test_forgets_down_to_the_target(unlearned):
     assert report["target"]["reached"] and report["forget_accuracy_after"] <= report["target"]["value"]
     assert report["adversarial"]["num_examples"] == 20
     assert 0 <= report["adversarial"]["attack_success_rate"] <= 1
-    assert report["steps"] >= 1 and report["wall_time_s"] > 0
+    assert report["steps"] >= 1 and report["compute_time_s"] > 0
     assert report["hyperparameters"]["adv_clip"] == 0.5
     assert sorted(p.name for p in unlearned.iterdir()) == [
         "config.yaml", "forget_report.json", "unlearn.log", "unlearned.pth"]

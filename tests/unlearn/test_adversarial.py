@@ -4,7 +4,7 @@ import torch.nn.functional as F
 import pytest
 
 from espnet2_unlearn.unlearn.adversarial import draw_targets, make_adversarial_set, retention_loss, targeted_pgd
-from espnet2_unlearn.unlearn.forget_set import logits_of, pad
+from espnet2_unlearn.model_calls import logits_of, pad
 from tiny_model import tiny_forget_set, tiny_model
 
 

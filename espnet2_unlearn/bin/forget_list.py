@@ -1,0 +1,50 @@
+"""Checks a forget list against the training data and tells the stages what
+they need of it, so that no shell script reads a forget list itself:
+
+    python -m espnet2_unlearn.bin.forget_list --train_dir dump/fbank/train [--ids_out F] LIST
+
+prints `<utterances> <request> <key>`: the number of utterances, the kind of
+request (speaker: the list holds every training utterance of its speakers;
+otherwise utterance) and the content key (12 hex digits of the SHA-256 of the
+sorted ids) under which its gold model and retain set are stored.  With
+--ids_out, writes the sorted ids there.  Exits non-zero, naming the file and
+line or utterance, on a missing, empty or duplicated list and on ids that
+are not in the training data.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from espnet2_unlearn.data.forget_list import (
+    ForgetSetError,
+    check_in_training_data,
+    content_key,
+    read_forget_ids,
+    request_of,
+)
+from espnet2_unlearn.data.kaldi_dir import DataDirError, read_table
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train_dir", type=Path, required=True, help="the training data dir (its utt2spk)")
+    p.add_argument("--ids_out", type=Path, help="write the sorted ids here")
+    p.add_argument("forget_list", help="Kaldi data dir or file of utterance ids")
+    args = p.parse_args(argv)
+    try:
+        ids = read_forget_ids(args.forget_list)
+        utt2spk = read_table(args.train_dir / "utt2spk")
+        check_in_training_data(ids, utt2spk, args.train_dir / "utt2spk")
+    except (ForgetSetError, DataDirError, OSError) as e:
+        sys.exit(f"forget_list: {e}")
+    if args.ids_out:
+        tmp = args.ids_out.with_name(args.ids_out.name + ".tmp")
+        tmp.write_text("".join(u + "\n" for u in sorted(ids)), encoding="utf-8")
+        os.replace(tmp, args.ids_out)
+    print(len(ids), request_of(ids, utt2spk), content_key(ids))
+
+
+if __name__ == "__main__":
+    main()

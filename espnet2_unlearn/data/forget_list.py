@@ -1,0 +1,63 @@
+"""The one home of a forget list: what it names, what kind of request it is,
+and the key its gold model and retain set are stored under.
+
+A forget list is a Kaldi data dir (its utt2spk names the utterances) or a
+file with one utterance id per line (further fields are ignored).
+"""
+
+import hashlib
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+
+class ForgetSetError(ValueError):
+    """A forget request that cannot be served; the message names the cause."""
+
+
+def read_forget_ids(forget_list) -> List[str]:
+    """Utterance ids of a forget list, in its order; refuses a missing or
+    empty list and duplicates, naming the file and line."""
+    path = Path(forget_list)
+    source = path / "utt2spk" if path.is_dir() else path
+    if not source.is_file():
+        raise ForgetSetError(f"forget list {forget_list}: {source} does not exist")
+    ids, seen = [], {}
+    with open(source, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            fields = line.split()
+            if not fields:
+                continue
+            if fields[0] in seen:
+                raise ForgetSetError(
+                    f"{source}:{lineno}: utterance {fields[0]} is listed twice (first on line {seen[fields[0]]})"
+                )
+            seen[fields[0]] = lineno
+            ids.append(fields[0])
+    if not ids:
+        raise ForgetSetError(f"forget list {source} is empty")
+    return ids
+
+
+def check_in_training_data(ids: Sequence[str], utt2spk: Dict[str, str], where) -> None:
+    missing = [u for u in ids if u not in utt2spk]
+    if missing:
+        raise ForgetSetError(
+            f"utterance {missing[0]} of the forget list is not in {where}"
+            + (f" (nor are {len(missing) - 1} more)" if len(missing) > 1 else "")
+        )
+
+
+def request_of(ids: Sequence[str], utt2spk: Dict[str, str]) -> str:
+    """speaker when the list holds every training utterance of each of its
+    speakers (those speakers become unseen), otherwise utterance."""
+    want = set(ids)
+    speakers = {utt2spk[u] for u in want}
+    whole = all(u in want for u, s in utt2spk.items() if s in speakers)
+    return "speaker" if whole else "utterance"
+
+
+def content_key(ids: Sequence[str]) -> str:
+    """12 hex digits of the SHA-256 of the sorted ids: two lists with the
+    same utterances share a key whatever their names, two different lists
+    never (in practice) do."""
+    return hashlib.sha256("".join(u + "\n" for u in sorted(ids)).encode("utf-8")).hexdigest()[:12]

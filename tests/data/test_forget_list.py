@@ -1,0 +1,53 @@
+import pytest
+
+from conftest import run
+from espnet2_unlearn.data.forget_list import ForgetSetError, content_key, read_forget_ids, request_of
+
+UTT2SPK = {"a1": "a", "a2": "a", "b1": "b", "b2": "b"}
+
+
+def test_content_key_depends_on_the_ids_only():
+    assert content_key(["a1", "b1"]) == content_key(["b1", "a1"])
+    assert content_key(["a1", "b1"]) != content_key(["a1", "b2"])
+    assert len(content_key(["a1"])) == 12
+
+
+def test_request_kind():
+    assert request_of(["a1", "a2"], UTT2SPK) == "speaker"
+    assert request_of(["a1", "a2", "b1"], UTT2SPK) == "utterance"
+
+
+def test_data_dir_or_id_file(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d/utt2spk").write_text("a1 a\nb1 b\n")
+    (tmp_path / "ids").write_text("b1 whatever\n\na1\n")
+    assert read_forget_ids(tmp_path / "d") == ["a1", "b1"]
+    assert read_forget_ids(tmp_path / "ids") == ["b1", "a1"]
+    (tmp_path / "dup").write_text("a1\nb1\na1\n")
+    with pytest.raises(ForgetSetError, match="dup:3: utterance a1 is listed twice"):
+        read_forget_ids(tmp_path / "dup")
+
+
+def write_train(tmp_path):
+    d = tmp_path / "train"
+    d.mkdir()
+    (d / "utt2spk").write_text("".join(f"{u} {s}\n" for u, s in UTT2SPK.items()))
+    return d
+
+
+def test_command_prints_count_request_and_key(tmp_path):
+    train = write_train(tmp_path)
+    (tmp_path / "ids").write_text("b2\nb1\n")
+    out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
+              f"{tmp_path}/ids").stdout.split()
+    assert out == ["2", "speaker", content_key(["b1", "b2"])]
+    assert (tmp_path / "sorted").read_text() == "b1\nb2\n"
+
+
+def test_command_refuses_ids_outside_the_training_data(tmp_path):
+    train = write_train(tmp_path)
+    (tmp_path / "ids").write_text("a1\nzz\nyy\n")
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
+               f"{tmp_path}/ids", check=False)
+    assert f"utterance zz of the forget list is not in {train}/utt2spk (nor are 1 more)" in proc.stderr
+    assert not (tmp_path / "sorted").exists() and proc.stdout == ""

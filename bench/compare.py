@@ -167,6 +167,8 @@ def main():
     p.add_argument("--name", default="", help="suffix of the run names, for a hyper-parameter setting")
     p.add_argument("--forget_dir", default="data/bench", help="where forget lists and run logs go")
     p.add_argument("--output", type=Path, help="also write the tables to this Markdown file")
+    p.add_argument("--skip_selection", action="store_true",
+                   help="no model-selection table (for a bench split over parallel processes)")
     p.add_argument("run_args", nargs="*", help="more run.sh options, after --")
     args = p.parse_args()
     if args.unlearn_args and not args.name:
@@ -185,7 +187,7 @@ def main():
         block = method_table(title + (f" ({args.unlearn_args})" if args.unlearn_args else ""), runs)
         print("\n".join(block), flush=True)
         lines += block
-    if args.stop_stage == 7 and not args.name:
+    if args.stop_stage == 7 and not args.name and not args.skip_selection:
         block = selection_table(forget_lists)
         print("\n".join(block), flush=True)
         lines += block

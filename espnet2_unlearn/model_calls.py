@@ -2,7 +2,7 @@
 of stages 4, 6 and 7 share: padding a list of utterances into a batch, the
 class scores of a batch, and scoring many utterances in batches."""
 
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 
@@ -20,28 +20,27 @@ def logits_of(model, speech: torch.Tensor, lengths: torch.Tensor) -> torch.Tenso
 
 
 def length_batches(lengths: Sequence[int], max_frames: int) -> List[List[int]]:
-    """Indices grouped into batches of similar length (sorted, longest first),
-    each holding at most max_frames padded frames (and at least one utterance),
-    so that little padding is computed."""
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    batches, current = [], []
-    for i in order:
-        # The first (longest) utterance of a batch sets its padded length.
-        if current and (len(current) + 1) * lengths[current[0]] > max_frames:
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
+    """Indices grouped into batches of utterances of the same length, each
+    holding at most max_frames frames (and at least one utterance).  Equal
+    lengths need no padding, and padding would change the scores: in a padded
+    batch ESPnet's convolutional subsampling marks one output frame more as
+    valid for some shorter utterances, a frame computed over the padding."""
+    groups: Dict[int, List[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(n, []).append(i)
+    batches = []
+    for n, idx in sorted(groups.items(), reverse=True):
+        size = max(1, max_frames // max(n, 1))
+        batches += [idx[k : k + size] for k in range(0, len(idx), size)]
     return batches
 
 
 @torch.no_grad()
 def batched_logits(model, speech: Sequence[torch.Tensor], max_frames: int = 20000) -> torch.Tensor:
-    """(N, classes) logits of every utterance, computed in padded batches of
-    similar length in eval mode.  ESPnet masks the padding everywhere
-    (normalisation, subsampling, attention, pooling), so each row equals the
-    one-utterance result up to float rounding (tests/test_model_calls.py)."""
+    """(N, classes) logits of every utterance in eval mode, computed in
+    batches of equal length: the same as one utterance at a time, up to float
+    rounding (tests/recipe/test_stages_1_4.py compares with ESPnet's
+    cls_inference)."""
     was_training = model.training
     model.eval()
     out = [None] * len(speech)

@@ -1,10 +1,10 @@
 """Decodes several sets with one model in one process, loaded by ESPnet's own
 inference class (espnet2.bin.cls_inference.Classification), writing what
 `cls_inference --output_all_probabilities true` writes: per set,
-OUT/<set>/prediction/{text,token,score}.  Utterances are scored in padded
-batches of similar length (ESPnet's cls_inference takes one at a time); the
-scores equal one-at-a-time scoring up to float rounding
-(tests/bin/test_decode_sets.py).  Every stage that decodes (4, 6, 7) uses it.
+OUT/<set>/prediction/{text,token,score}.  Utterances of equal length are
+scored together (ESPnet's cls_inference takes one at a time); the scores
+equal one-at-a-time scoring up to float rounding
+(tests/recipe/test_stages_1_4.py).  Every stage that decodes (4, 6, 7) uses it.
 
     python -m espnet2_unlearn.bin.decode_sets --model_dir exp/gold_x \\
         --model_file valid.acc.ave.pth --output_dir exp/gold_x/decode \\

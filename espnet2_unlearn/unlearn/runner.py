@@ -147,7 +147,8 @@ def _unlearn(args, tmp: Path, config_file, model_file, model_conf, classes, ids,
     derived = tmp / "derived"  # data made from the forget set: deleted unless kept
     derived.mkdir()
     key_file = derived / "forget.ids"
-    key_file.write_text("".join(u + "\n" for u in ids), encoding="utf-8")
+    # ESPnet's streaming reader walks the data files in order: the keys must be sorted as they are.
+    key_file.write_text("".join(u + "\n" for u in sorted(ids)), encoding="utf-8")
 
     model, model_args = CLSTask.build_model_from_file(config_file, model_file, device)
     for prefix in args.freeze_param:  # ESPnet's --freeze_param: these parameters stay as they are

@@ -254,8 +254,11 @@ run_unlearning() {
 forget_info() {
   [ -z "${forget_key:-}" ] || return 0
   local info
-  info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" "${forget_list}") \
-    || die "forget list ${forget_list} cannot be served (see the message above)"
+  forget_ids="${expdir}/.forget_ids.$$"  # the sorted ids, while this run lasts
+  mkdir -p "${expdir}"
+  trap 'rm -f "${forget_ids}"' EXIT
+  info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" \
+    --ids_out "${forget_ids}" "${forget_list}") || die "forget list ${forget_list} cannot be served (see the message above)"
   read -r num_forget forget_request forget_key <<< "${info}"
   gold_exp="${expdir}/gold_$(basename "${ser_exp}")_${forget_key}"
   retain_dir="${feats_dir}/${train_set}_retain_${forget_key}"
@@ -270,7 +273,10 @@ evaluate_models() {
   need_model "${ser_exp}" "${inference_model}"
   forget_info
   local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${inference_model}" unlearned.pth)
-  local i b d dec sets dset stale report pids=() eval_args=() test_set=${test_sets%% *}
+  local i b d dec sets dset stale report n eval_args=() test_set=${test_sets%% *}
+  local logdir="${unlearn_exp}/eval/log" jobs="${unlearn_exp}/eval/log/decode_jobs"
+  mkdir -p "${logdir}"
+  rm -f "${jobs}"
   if [ -f "${gold_exp}/train_report.json" ]; then names+=(gold); dirs+=("${gold_exp}"); files+=("${inference_model}"); fi
   for b in ${all_baselines}; do
     d="${expdir}/baseline_${b}_${unlearn_tag}"
@@ -288,19 +294,22 @@ evaluate_models() {
       fi
     done
     if [ -n "${stale}" ]; then
-      decode_model "${dirs[i]}" "${files[i]}" "${dec}" ${stale} &
-      pids+=($!)
-      if [ "${#pids[@]}" -ge "${nj}" ]; then
-        wait "${pids[0]}" || die "decoding failed: see ${expdir}/*/decode_*/decode_sets.log"
-        pids=("${pids[@]:1}")
-      fi
+      echo "--model_dir ${dirs[i]} --model_file ${files[i]} --output_dir ${dec} --ngpu 0" \
+        "$(for dset in ${stale}; do printf ' %s=%s' "${dset}" "${feats_dir}/${dset}"; done)" >> "${jobs}"
     fi
     eval_args+=(--model "${names[i]}=${dec}")
     for report in forget_report process_time train_report; do  # timings and peak RSS
       [ ! -f "${dirs[i]}/${report}.json" ] || eval_args+=(--report "${names[i]}=${dirs[i]}/${report}.json")
     done
   done
-  for pid in "${pids[@]}"; do wait "${pid}" || die "decoding failed: see ${expdir}/*/decode_*/decode_sets.log"; done
+  if [ -s "${jobs}" ]; then  # one array job, at most nj models at a time
+    n=$(wc -l < "${jobs}")
+    log "Decoding ${n} models: ${logdir}/decode.*.log"
+    ${decode_cmd} --max-jobs-run "${nj}" JOB=1:"${n}" "${logdir}/decode.JOB.log" \
+      ${python} -m espnet2_unlearn.bin.decode_sets --jobs "${jobs}" --job JOB \
+      || die "decoding failed: see ${logdir}/decode.*.log"
+  fi
+  rm -f "${jobs}"
   log "Evaluating ${names[*]}"
   ${python} -m espnet2_unlearn.bin.evaluate \
     --token_list "${token_list}" --feats_dir "${feats_dir}" \
@@ -457,16 +466,12 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   need "${ser_stats_dir}/train/speech_shape" 3
   need "${ser_exp}/config.yaml" 4
   # The retain set: train minus forget, the gold model's training data.
-  ids="${expdir}/.forget_ids.${forget_key}"
-  ${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" --ids_out "${ids}" \
-    "${forget_list}" > /dev/null || die "forget list ${forget_list} cannot be served"
   expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - num_forget ))
   if [ ! -f "${retain_dir}/feats.scp" ]; then
-    utils/filter_scp.pl --exclude "${ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${ids}.retain"
-    utils/subset_data_dir.sh --utt-list "${ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
-    rm -f "${ids}.retain"
+    utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
+    utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
+    rm -f "${forget_ids}.retain"
   fi
-  rm -f "${ids}"
   [ "$(wc -l < "${retain_dir}/utt2spk")" -eq "${expected}" ] \
     || die "${retain_dir} has $(wc -l < "${retain_dir}/utt2spk") utterances, expected ${expected}"
 

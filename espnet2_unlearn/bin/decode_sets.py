@@ -7,8 +7,13 @@ equal one-at-a-time scoring up to float rounding
 (tests/recipe/test_stages_1_4.py).  Every stage that decodes (4, 6, 7) uses it.
 
     python -m espnet2_unlearn.bin.decode_sets --model_dir exp/gold_x \\
-        --model_file valid.acc.ave.pth --output_dir exp/gold_x/decode \\
+        --model_file train.loss.ave.pth --output_dir exp/gold_x/decode \\
         train=dump/fbank/train test=dump/fbank/test
+
+For several models as one array job (run.pl or slurm.pl, JOB=1:N), a file of
+the same options, one model per line, and the line to run:
+
+    python -m espnet2_unlearn.bin.decode_sets --jobs decode_jobs.txt --job 2
 """
 
 import argparse
@@ -49,13 +54,22 @@ def decode_set(classifier, feats_scp: Path, out_dir: Path, max_frames: int) -> i
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model_dir", type=Path, required=True, help="dir with config.yaml and the model file")
-    p.add_argument("--model_file", required=True, help="model file in --model_dir")
-    p.add_argument("--output_dir", type=Path, required=True)
+    p.add_argument("--model_dir", type=Path, help="dir with config.yaml and the model file")
+    p.add_argument("--model_file", help="model file in --model_dir")
+    p.add_argument("--output_dir", type=Path)
     p.add_argument("--ngpu", type=int, default=0)
     p.add_argument("--max_frames", type=int, default=20000, help="padded frames per batch")
-    p.add_argument("sets", nargs="+", help="NAME=DIR: a set and the dir of its feats.scp")
+    p.add_argument("--jobs", type=Path, help="a file of these options, one model per line")
+    p.add_argument("--job", type=int, help="the line of --jobs to run (1-based)")
+    p.add_argument("sets", nargs="*", help="NAME=DIR: a set and the dir of its feats.scp")
     args = p.parse_args(argv)
+    if args.jobs is not None:
+        lines = [line.split() for line in args.jobs.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if args.job is None or not 1 <= args.job <= len(lines):
+            sys.exit(f"decode_sets: --job must be between 1 and {len(lines)} (the lines of {args.jobs})")
+        return main(lines[args.job - 1])
+    if not (args.sets and args.model_dir and args.model_file and args.output_dir):
+        sys.exit("decode_sets: --model_dir, --model_file, --output_dir and NAME=DIR sets are required")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")
     sets = []
     for spec in args.sets:

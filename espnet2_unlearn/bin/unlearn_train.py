@@ -1,7 +1,7 @@
 """Stage 5: make a trained ESPnet classification model forget utterances.
 
     python -m espnet2_unlearn.bin.unlearn_train --config conf/unlearn.yaml \\
-        --source_model exp/ser_train_ser/valid.acc.best.pth --forget_list data/forget \\
+        --source_model exp/ser_train_ser/train.loss.ave.pth --forget_list data/forget \\
         --forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark \\
         --forget_data_path_and_name_and_type dump/fbank/train/text,label,text \\
         --output_dir exp/unlearn_forget
@@ -10,7 +10,7 @@
 import sys
 
 from espnet2_unlearn.tasks.unlearn import UnlearnTask
-from espnet2_unlearn.unlearn.runner import UnlearnError
+from espnet2_unlearn.unlearn.inputs import UnlearnError
 
 
 def main(cmd=None):

@@ -13,6 +13,7 @@ from typing import Dict
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 
 
 def attack_features(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -43,10 +44,9 @@ def mia_efficacy(member: np.ndarray, nonmember: np.ndarray, forget: np.ndarray, 
 
 
 def loss_auc(forget_loss: np.ndarray, nonmember_loss: np.ndarray) -> float:
-    """P(forget loss > non-member loss) + P(equal) / 2, by ranks."""
+    """P(forget loss > non-member loss) + P(equal) / 2: the ROC AUC of the
+    loss as a score for "forget" against "non-member"."""
     a, b = np.asarray(forget_loss, float), np.asarray(nonmember_loss, float)
     if len(a) == 0 or len(b) == 0:
         raise ValueError("loss AUC needs both groups")
-    greater = (a[:, None] > b[None, :]).sum()
-    equal = (a[:, None] == b[None, :]).sum()
-    return float((greater + 0.5 * equal) / (len(a) * len(b)))
+    return float(roc_auc_score(np.r_[np.ones(len(a)), np.zeros(len(b))], np.r_[a, b]))

@@ -2,7 +2,7 @@ import kaldiio
 import numpy as np
 import soundfile
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 from espnet2_unlearn.data.fbank import compute_fbank, read_fbank_conf
 
 

@@ -1,6 +1,6 @@
 import yaml
 
-from conftest import run
+from helpers import run
 
 SOURCE = {
     "config": "conf/train_ser.yaml", "output_dir": "exp/ser_x", "seed": 7, "max_epoch": 40,

@@ -2,7 +2,7 @@ import filecmp
 
 import soundfile
 
-from conftest import run
+from helpers import run
 from espnet2_unlearn.data.kaldi_dir import read_table
 
 ARGS = "--num_speakers 6 --num_valid_speakers 1 --num_test_speakers 1 --utts_per_emotion 2"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from conftest import run
+from helpers import run
 
 LOG = """\
 [host] 2026-01-02 10:00:00,000 (cls_train:1) INFO: building the model

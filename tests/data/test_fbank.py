@@ -3,7 +3,7 @@ import pytest
 import torch
 from torchaudio.compliance import kaldi
 
-from conftest import ROOT
+from helpers import ROOT
 from espnet2_unlearn.data.fbank import compute_fbank, read_fbank_conf
 
 

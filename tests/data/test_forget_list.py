@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import run
+from helpers import run
 from espnet2_unlearn.data.forget_list import ForgetSetError, content_key, read_forget_ids, request_of
 
 UTT2SPK = {"a1": "a", "a2": "a", "b1": "b", "b2": "b"}

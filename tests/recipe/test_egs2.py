@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 from espnet2_unlearn.data.kaldi_dir import read_table
 
 sys.path.insert(0, str(ROOT / "tests/data/corpora"))

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import yaml
 
-from conftest import TINY_DATA, make_recipe_dir, run
+from helpers import TINY_DATA, make_recipe_dir, run
 from espnet2_unlearn.data.forget_list import content_key
 from espnet2_unlearn.data.kaldi_dir import read_table
 

@@ -10,7 +10,7 @@ import kaldiio
 import pytest
 import torch
 
-from conftest import run
+from helpers import run
 from espnet2.tasks.cls import CLSTask
 from espnet2_unlearn.bin.unlearn_train import main as unlearn_train
 from espnet2_unlearn.data.kaldi_dir import read_table
@@ -94,13 +94,25 @@ def test_forgets_down_to_the_target(unlearned):
     assert report["forget_accuracy_before"] > report["target"]["value"]
     assert report["target"]["reached"] and report["forget_accuracy_after"] <= report["target"]["value"]
     assert report["adversarial"]["num_examples"] == 20
-    assert 0 <= report["adversarial"]["attack_success_rate"] <= 1
     assert report["steps"] >= 1 and report["compute_time_s"] > 0
     assert report["hyperparameters"]["adv_clip"] == 0.5
     assert sorted(p.name for p in unlearned.iterdir()) == [
         "config.yaml", "forget_report.json", "unlearn.log", "unlearned.pth"]
     log = (unlearned / "unlearn.log").read_text()
     assert "step 1/" in log and "forget accuracy" in log
+
+
+def test_derived_data_is_kept_on_request(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    unlearn(d, tmp_path / "kept", forget10, "--keep_derived_data true --max_steps 1")
+    derived = tmp_path / "kept/derived"
+    assert (derived / "forget.ids").read_text().split() == sorted(read_table(forget10 / "utt2spk"))
+    kept = torch.load(derived / "adversarial.pt")
+    report = json.loads((tmp_path / "kept/forget_report.json").read_text())
+    # The success rate is the share of examples the source model puts in the attacked class.
+    assert report["adversarial"]["attack_success_rate"] == pytest.approx(
+        float((kept["labels"] == kept["targets"]).float().mean()))
+    assert len(kept["speech"]) == report["adversarial"]["num_examples"] == 20
 
 
 def test_held_out_accuracy_is_kept(tiny_recipe, unlearned, monkeypatch):
@@ -211,3 +223,43 @@ def test_existing_output_dir(tiny_recipe, forget10, tmp_path):
     (out / "keep.txt").write_text("mine")
     assert "already exists" in unlearn_error(d, out, forget10)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_training_options_that_would_do_nothing_are_refused(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    for option in ("--max_epoch 5", "--accum_grad 2", "--init_param x.pth", "--patience 3"):
+        name = option.split()[0]
+        fails(d, tmp_path / "out", forget10, f"{name} is an option of ESPnet's training that unlearning does not use",
+              option)
+    fails(d, tmp_path / "out", forget10, "--scheduler reducelronplateau: unlearning steps a scheduler after every "
+          "update", "--scheduler reducelronplateau")
+
+
+def test_print_config_shows_what_unlearning_uses():
+    out = run("python -m espnet2_unlearn.bin.unlearn_train --print_config").stdout
+    config = __import__("yaml").safe_load(out)
+    for used in ("adv_clip", "elastic_weight", "forget_target", "optim", "optim_conf", "grad_clip", "scheduler",
+                 "seed", "batch_size"):
+        assert used in config, used
+    for unused in ("max_epoch", "accum_grad", "init_param", "patience", "use_amp", "encoder", "frontend"):
+        assert unused not in config, unused
+
+
+def test_grad_clip_and_scheduler_are_honoured(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    args = "--adv_weight 0 --elastic_weight 0 --forget_target 0 --max_steps 2"
+    sgd = "--optim sgd --optim_conf lr=0.1"
+    unlearn(d, tmp_path / "sgd", forget10, args, sgd)
+    unlearn(d, tmp_path / "clipped", forget10, args, sgd, "--grad_clip 1e-4")
+    unlearn(d, tmp_path / "adam", forget10, args)
+    unlearn(d, tmp_path / "warm", forget10, args, "--scheduler warmuplr --scheduler_conf warmup_steps=1000")
+    src = torch.load(d / EXP / "train.loss.ave.pth")
+
+    def moved(name):  # L2 distance from the source over every parameter
+        new = torch.load(tmp_path / name / "unlearned.pth")
+        return float(sum(((new[k].float() - src[k].float()) ** 2).sum() for k in src)) ** 0.5
+    # Two SGD steps of lr 0.1 on gradients clipped to norm 1e-4 move at most 2e-5.
+    assert moved("clipped") <= 2.001e-5 < moved("sgd")
+    # A long warm-up scales the learning rate down: at step 2 of 1000, by 500.
+    assert moved("warm") < 0.05 * moved("adam")
+    assert json.loads((tmp_path / "warm/forget_report.json").read_text())["hyperparameters"]["scheduler"] == "warmuplr"

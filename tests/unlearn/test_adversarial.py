@@ -42,7 +42,10 @@ def test_adversarial_set_is_labelled_by_the_model_and_repeats():
             assert logits_of(model, x, lengths).argmax(-1).item() == y.item()
     again = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
     assert all(torch.equal(a, b) for a, b in zip(adv.speech, again.speech))
-    assert 0.0 <= adv.success_rate <= 1.0
+    # The attack success rate is the share of examples the model puts in the attacked class.
+    assert adv.success_rate == pytest.approx(float((adv.labels == adv.targets).float().mean()))
+    assert adv.targets.tolist() != adv.labels.tolist() or adv.success_rate == 1.0
+    assert all(t != forget.labels[src] for t, src in zip(adv.targets.tolist(), adv.sources.tolist()))
     assert torch.allclose(adv.probs.sum(-1), torch.ones(10)) and torch.equal(adv.probs.argmax(-1), adv.labels)
 
 

@@ -3,7 +3,7 @@ the utt2spk/spk2utt converters on a small data dir."""
 
 import pytest
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 U = ROOT / "utils"
 

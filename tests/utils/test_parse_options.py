@@ -1,4 +1,4 @@
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 SCRIPT = """#!/usr/bin/env bash
 set -euo pipefail

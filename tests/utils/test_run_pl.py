@@ -1,6 +1,6 @@
 import re
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 RUN_PL = str(ROOT / "utils" / "run.pl")
 

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import ROOT, run
+from helpers import ROOT, run
 
 SLURM_PL = str(ROOT / "utils" / "slurm.pl")
 

@@ -1,0 +1,71 @@
+"""What an unlearning run is given, checked before anything is written or
+built: the source model's files, its classes, the forget ids and the target."""
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+
+from espnet2_unlearn.data.forget_list import ForgetSetError
+from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
+from espnet2_unlearn.unlearn.stopping import resolve_target
+
+
+class UnlearnError(ValueError):
+    """Bad input to an unlearning run; nothing has been written."""
+
+
+@dataclass
+class UnlearnInputs:
+    output_dir: Path
+    config_file: Path  # the source model's config.yaml
+    model_file: Path  # the source model's parameters
+    model_conf: Dict  # config_file's content
+    classes: List[str]
+    ids: List[str]  # the forget utterances
+    target: float  # where stopping happens
+    target_note: str  # where the target came from
+
+
+CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train", "eval"),
+           "adv_target": ("hard", "soft"), "stop_metric": ("acc", "loss"),
+           "forget_request": ("utterance", "speaker")}
+
+
+def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
+    """Everything that can be checked before anything is written."""
+    out = Path(args.output_dir)
+    if out.exists():
+        raise UnlearnError(f"output directory {out} already exists: every run writes a new directory")
+    if args.source_model is None:
+        raise UnlearnError("--source_model is required (a .pth of a trained ESPnet classification model)")
+    model_file = Path(args.source_model)
+    config_file = Path(args.source_config) if args.source_config else model_file.parent / "config.yaml"
+    for f, what in ((config_file, "config"), (model_file, "model file")):
+        if not f.is_file():
+            raise UnlearnError(f"source {what} {f} does not exist")
+    with open(config_file, encoding="utf-8") as f:
+        model_conf = yaml.safe_load(f)
+    token_list = model_conf.get("token_list")
+    if isinstance(token_list, str):
+        token_list = Path(token_list).read_text(encoding="utf-8").split()
+    if not token_list or token_list[-1] != "<unk>":
+        raise UnlearnError(f"{config_file} is not the config of an ESPnet classification model (no token list)")
+    if not args.forget_data_path_and_name_and_type:
+        raise UnlearnError("--forget_data_path_and_name_and_type is required (speech and label of the forget set)")
+    names = {name for _, name, _ in args.forget_data_path_and_name_and_type}
+    if names != {"speech", "label"}:
+        raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
+    for option, allowed in CHOICES.items():
+        if getattr(args, option) not in allowed:
+            raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "
+                               f"got '{getattr(args, option)}'")
+    try:
+        ids = read_forget_ids(args.forget_list)
+        check_forget_ids(ids, args.forget_data_path_and_name_and_type, token_list[:-1])
+        target, note = resolve_target(args.forget_target, args.stop_metric, model_file.parent, args.forget_request)
+    except (ForgetSetError, ValueError) as e:
+        raise UnlearnError(str(e)) from e
+    return UnlearnInputs(out, config_file, model_file, model_conf, token_list[:-1], ids, target, note)

@@ -76,10 +76,19 @@ def forget_list(kind, value, seed, args):
     return forget
 
 
+def metrics_file(forget, args) -> Path:
+    return Path(f"exp/unlearn_{forget.name}{'_' + args.name if args.name else ''}/eval/metrics.json")
+
+
+def done(forget, args) -> bool:
+    metrics = metrics_file(forget, args)
+    return metrics.exists() and (args.stop_stage < 7 or "gold" in json.loads(metrics.read_text())["models"])
+
+
 def run_one(forget, args):
     tag = f"{forget.name}{'_' + args.name if args.name else ''}"
-    metrics = Path(f"exp/unlearn_{tag}/eval/metrics.json")
-    if not (metrics.exists() and (args.stop_stage < 7 or "gold" in json.loads(metrics.read_text())["models"])):
+    metrics = metrics_file(forget, args)
+    if not done(forget, args):
         cmd = ["./run.sh", "--stage", "5" if not Path(f"exp/unlearn_{tag}").exists() else "6",
                "--stop_stage", str(args.stop_stage), "--forget_list", str(forget), "--unlearn_tag", tag,
                "--baselines", args.baselines, "--unlearn_args", args.unlearn_args, *args.run_args]
@@ -112,39 +121,48 @@ def method_table(title, runs):
     return block + [""]
 
 
-def selection_table(forget_lists, ser_exp="exp/ser_train_ser",
-                    files=("valid.acc.best.pth", "valid.acc.ave.pth", "train.loss.ave.pth")):
+def selection_table(forget_lists, ser_exp="exp/ser_train_ser", files=("valid.acc.best.pth", "train.loss.ave.pth"),
+                    jobs=2):
     """How the model selection behaves: retain accuracy and test UAR of the
-    original and of every gold model, for the best epoch by validation
-    accuracy, the average of the 5 best by validation accuracy and the
-    average of the 5 of lowest training loss (the last ones), decoded here
-    where stage 6 has not, scored by stage 6's own code.  A selection that is stable gives gold models close
-    to each other and a retain accuracy close to the original's."""
+    original and of every gold model, for the epoch of best validation
+    accuracy (the selection before) and the average of the 5 epochs of lowest
+    training loss (the default now), decoded here where stage 6 has not
+    (jobs at a time), scored by stage 6's own code.  A stable selection gives
+    gold models close to each other, with a retain accuracy close to the
+    original's."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from espnet2_unlearn.bin.evaluate import evaluate_model
     from espnet2_unlearn.data.forget_list import content_key, read_forget_ids
     from espnet2_unlearn.metrics.predictions import read_token_list
 
     classes = read_token_list("data/token_list")
     feats = Path("dump/fbank")
+    sets = ("train", "test", "heldout")
+    ids = {forget: read_forget_ids(forget) for forget in forget_lists}
+    golds = {forget: f"exp/gold_{Path(ser_exp).name}_{content_key(i)}" for forget, i in ids.items()}
+    todo = {(d, f) for f in files for d in [ser_exp, *golds.values()]
+            if not all((Path(d) / f"decode_{f[:-4]}" / s / "prediction/score").exists() for s in sets)}
+
+    def decode(job):
+        d, f = job
+        subprocess.run([sys.executable, "-m", "espnet2_unlearn.bin.decode_sets", "--model_dir", d, "--model_file", f,
+                        "--output_dir", str(Path(d) / f"decode_{f[:-4]}"), *(f"{s}={feats / s}" for s in sets)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(decode, sorted(todo)))
     rows = {f: {"original retain": [], "gold retain": [], "original test": [], "gold test": []} for f in files}
     for forget in forget_lists:
-        ids = read_forget_ids(forget)
-        gold = f"exp/gold_{Path(ser_exp).name}_{content_key(ids)}"
         for f in files:
-            for who, d in (("original", ser_exp), ("gold", gold)):
-                dec = Path(d) / f"decode_{f[:-4]}"
-                if not all((dec / s / "prediction/score").exists() for s in ("train", "test", "heldout")):
-                    subprocess.run([sys.executable, "-m", "espnet2_unlearn.bin.decode_sets", "--model_dir", d,
-                                    "--model_file", f, "--output_dir", str(dec),
-                                    *(f"{s}={feats / s}" for s in ("train", "test", "heldout"))], check=True)
-                m, _, _ = evaluate_model(dec, feats, ids, classes, "utterance", 0)
+            for who, d in (("original", ser_exp), ("gold", golds[forget])):
+                m, _, _ = evaluate_model(Path(d) / f"decode_{f[:-4]}", feats, ids[forget], classes, "utterance", 0)
                 rows[f][f"{who} retain"].append(100 * m["retain"]["accuracy"])
                 rows[f][f"{who} test"].append(100 * m["test"]["uar"])
     lines = ["## Model selection", "",
-             "valid.acc.best: the epoch of best validation accuracy; valid.acc.ave: the average of the 5 best by "
-             "validation accuracy; train.loss.ave: the average of the 5 of lowest training loss (the default).", "",
-             f"Over the {len(forget_lists)} forget sets above: mean ± 95 % t-interval, and the range of gold's "
-             "test UAR across forget sets.", "",
+             "valid.acc.best: the epoch of best validation accuracy (the selection before); train.loss.ave: the "
+             "average of the 5 epochs of lowest training loss, i.e. the last five (the default). Both files come "
+             f"from the same trainings: the original and the {len(forget_lists)} gold models above. Mean ± 95 % "
+             "t-interval over the forget sets; gold's test UAR also as its range and standard deviation.", "",
              "| model file | original retain acc | gold retain acc | original test UAR | gold test UAR | "
              "gold test UAR range | gold test UAR std |", "|---|---|---|---|---|---|---|"]
     for f, r in rows.items():
@@ -167,6 +185,8 @@ def main():
     p.add_argument("--name", default="", help="suffix of the run names, for a hyper-parameter setting")
     p.add_argument("--forget_dir", default="data/bench", help="where forget lists and run logs go")
     p.add_argument("--output", type=Path, help="also write the tables to this Markdown file")
+    p.add_argument("--existing_only", action="store_true",
+                   help="report the runs that are done (with a gold model), run nothing")
     p.add_argument("--skip_selection", action="store_true",
                    help="no model-selection table (for a bench split over parallel processes)")
     p.add_argument("run_args", nargs="*", help="more run.sh options, after --")
@@ -176,14 +196,18 @@ def main():
     Path(args.forget_dir).mkdir(parents=True, exist_ok=True)
 
     lines, results, forget_lists = [], {}, []
-    groups = [(f"{n} utterances forgotten, seeds {' '.join(map(str, args.seeds))}", "random", n, args.seeds)
-              for n in args.sizes]
-    groups += [(f"speaker {s} forgotten (all training utterances)", "speaker", s, [0]) for s in args.speakers]
-    for title, kind, value, seeds in groups:
+    groups = [("random", n, args.seeds) for n in args.sizes] + [("speaker", s, [0]) for s in args.speakers]
+    for kind, value, seeds in groups:
+        if args.existing_only:
+            seeds = [seed for seed in seeds if done(forget_list(kind, value, seed, args), args)]
+            if not seeds:
+                continue
+        title = (f"{value} utterances forgotten, seeds {' '.join(map(str, seeds))}" if kind == "random"
+                 else f"speaker {value} forgotten (all training utterances)")
         lists = [forget_list(kind, value, seed, args) for seed in seeds]
         forget_lists += lists
         runs = [run_one(forget, args) for forget in lists]
-        results[title if kind == "speaker" else f"N={value}"] = runs
+        results[f"N={value}" if kind == "random" else f"speaker {value}"] = runs
         block = method_table(title + (f" ({args.unlearn_args})" if args.unlearn_args else ""), runs)
         print("\n".join(block), flush=True)
         lines += block
@@ -194,7 +218,14 @@ def main():
     if args.output:
         plot = args.output.with_suffix(".png")
         plot_results(results, plot)
-        args.output.write_text("\n".join(lines) + f"\n![per method and forget set]({plot.name})\n")
+        header = ["# Benchmark: the default `conf/unlearn.yaml` against gold retraining and the baselines", "",
+                  f"Made by `python bench/compare.py {' '.join(sys.argv[1:])}` in the recipe directory after "
+                  "`./run.sh --stop_stage 4`. Each table: one row per method, the mean over the forget sets and "
+                  "the half-width of its 95 % t-interval (none with one run; wide with two); times in seconds; "
+                  "speed-ups are gold's time over the method's, compute and process (README, docs/design.md "
+                  "\"Timings\"). Per run, the paired 95 % interval of the unlearned model's test-UAR difference "
+                  "from the original, and how many runs met each bar by their paired intervals.", ""]
+        args.output.write_text("\n".join(header + lines) + f"\n![per method and forget set]({plot.name})\n")
 
 
 def plot_results(results, path: Path) -> None:

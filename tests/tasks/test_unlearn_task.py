@@ -259,7 +259,7 @@ def test_grad_clip_and_scheduler_are_honoured(tiny_recipe, forget10, tmp_path):
         new = torch.load(tmp_path / name / "unlearned.pth")
         return float(sum(((new[k].float() - src[k].float()) ** 2).sum() for k in src)) ** 0.5
     # Two SGD steps of lr 0.1 on gradients clipped to norm 1e-4 move at most 2e-5.
-    assert moved("clipped") <= 2.001e-5 < moved("sgd")
+    assert moved("clipped") <= 2e-5 * 1.01 < moved("sgd")  # float32 rounding over every parameter
     # A long warm-up scales the learning rate down: at step 2 of 1000, by 500.
     assert moved("warm") < 0.05 * moved("adam")
     assert json.loads((tmp_path / "warm/forget_report.json").read_text())["hyperparameters"]["scheduler"] == "warmuplr"

@@ -4,8 +4,8 @@ inference against each.  Reads what espnet2.bin.cls_inference wrote.
 
     python -m espnet2_unlearn.bin.evaluate --token_list data/token_list \\
         --feats_dir dump/fbank --forget_list data/forget --forget_request utterance \\
-        --model original=exp/ser_x/decode_valid.acc.best \\
-        --model unlearned=exp/unlearn_forget/decode_unlearned --model gold=exp/gold_forget/decode_valid.acc.best \\
+        --model original=exp/ser_x/decode_train.loss.ave \\
+        --model unlearned=exp/unlearn_forget/decode_unlearned --model gold=exp/gold_ser_x_3fa1c0d2e9b7/decode_train.loss.ave \\
         --output_dir exp/unlearn_forget/eval
 
 Each model's decode dir holds one cls_inference output dir per set (train,

@@ -11,7 +11,7 @@ num_valid_speakers=8
 num_test_speakers=8
 utts_per_emotion=16        # per training speaker
 valid_utts_per_emotion=16  # per valid speaker
-test_utts_per_emotion=64   # per test speaker
+test_utts_per_emotion=192  # per test speaker
 seed=0
 . ./path.sh
 . ./db.sh

@@ -14,7 +14,11 @@ def pad(speech: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
 
 
 def logits_of(model, speech: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Class scores of an ESPnet classification model, before softmax."""
+    """Class scores of an ESPnet classification model, before softmax.  The
+    input is left as it was: ESPnet's GlobalMVN normalises a tensor that needs
+    no gradient in place, which would corrupt a batch the caller keeps."""
+    if not speech.requires_grad:
+        speech = speech.clone()
     encoded, encoded_lengths = model.encode(speech, lengths)
     return model.decoder(encoded, encoded_lengths)
 

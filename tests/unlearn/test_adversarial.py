@@ -66,3 +66,29 @@ def test_retention_loss_hard_and_soft():
     assert retention_loss(logits + torch.randn_like(logits), adv, idx, "soft") > soft
     with pytest.raises(ValueError):
         retention_loss(logits, adv, idx, "other")
+
+
+def test_kept_examples_stay_within_adv_clip_of_their_source_with_global_mvn(tmp_path):
+    # Every recipe's model normalises with global_mvn, which works in place on
+    # inputs that need no gradient: the stored examples must still be raw
+    # features next to their sources, not normalised ones.
+    model = tiny_model(stats_file=tmp_path / "feats_stats.npz")
+    forget = tiny_forget_set(n=5, mean=6.0, std=2.0)
+    kept = [s.clone() for s in forget.speech]
+    adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=0)
+    for example, src in zip(adv.speech, adv.sources.tolist()):
+        assert (example - forget.speech[src]).abs().max() <= 0.5 + 1e-5
+    assert all(torch.equal(a, b) for a, b in zip(kept, forget.speech))
+    # and their labels are what the model says about them as stored
+    with torch.no_grad():
+        for example, y in zip(adv.speech, adv.labels):
+            assert logits_of(model, *pad([example])).argmax(-1).item() == y.item()
+
+
+def test_logits_of_leaves_its_input_alone_under_global_mvn(tmp_path):
+    model = tiny_model(stats_file=tmp_path / "feats_stats.npz")
+    x, lengths = pad(tiny_forget_set(n=3, mean=6.0, std=2.0).speech)
+    kept = x.clone()
+    with torch.no_grad():
+        first = logits_of(model, x, lengths)
+        assert torch.equal(x, kept) and torch.equal(logits_of(model, x, lengths), first)

@@ -14,6 +14,7 @@ import os
 import sys
 
 import kaldiio
+import torch
 
 from espnet2_unlearn.data.audio import AudioError, read_audio
 from espnet2_unlearn.data.fbank import compute_fbank, read_fbank_conf
@@ -29,6 +30,9 @@ def main(argv=None) -> None:
     p.add_argument("utt2num_frames")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s: %(message)s")
+    # One thread per job: stage 2 runs nj jobs side by side, and small
+    # per-utterance operations spread over several threads each only contend.
+    torch.set_num_threads(1)
 
     try:
         opts = read_fbank_conf(args.fbank_conf)

@@ -2,6 +2,8 @@
 built: the source model's files, its classes, the forget ids and the target."""
 
 import argparse
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
@@ -34,6 +36,34 @@ CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train"
            "forget_request": ("utterance", "speaker")}
 
 
+# Numeric options: (lowest allowed value, whether that value itself is allowed).
+# Zero switches a weight off; a count, radius, step size or learning rate of
+# zero would make its part do nothing without saying so.
+NUMBERS = {
+    "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
+    "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
+}
+INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size")
+
+
+def check_number(name: str, value, low, inclusive: bool, integer: bool = False) -> None:
+    """Refuses, naming the option, a value that is not a finite number (an
+    integer where counts are meant) or that lies below its bound."""
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or (integer and value != int(value)):
+        raise UnlearnError(f"--{name} must be {kind}, got {value!r}")
+    if value < low or (value == low and not inclusive):
+        raise UnlearnError(f"--{name} must be {'at least' if inclusive else 'greater than'} {low}, got {value}")
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    for name, (low, inclusive) in NUMBERS.items():
+        check_number(name, getattr(args, name), low, inclusive, name in INTEGERS)
+    if "lr" in (args.optim_conf or {}):
+        check_number("optim_conf lr", args.optim_conf["lr"], 0, False)
+
+
 def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
     """Everything that can be checked before anything is written."""
     out = Path(args.output_dir)
@@ -58,6 +88,7 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
     names = {name for _, name, _ in args.forget_data_path_and_name_and_type}
     if names != {"speech", "label"}:
         raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
+    check_numbers(args)
     for option, allowed in CHOICES.items():
         if getattr(args, option) not in allowed:
             raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "

@@ -235,6 +235,15 @@ def test_training_options_that_would_do_nothing_are_refused(tiny_recipe, forget1
           "update", "--scheduler reducelronplateau")
 
 
+def test_bad_numbers_are_refused_by_name_before_any_work(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    fails(d, tmp_path / "out", forget10, "--adv_clip must be greater than 0, got -0.5", "--adv_clip -0.5")
+    fails(d, tmp_path / "out", forget10, "--optim_conf lr must be greater than 0", "--optim_conf lr=0")
+    conf = tmp_path / "bad.yaml"  # a config file gives strings through unchanged
+    conf.write_text((d / "conf/unlearn.yaml").read_text() + "elastic_weight: strong\n")
+    fails(d, tmp_path / "out", forget10, "--elastic_weight must be a number, got 'strong'", f"--config {conf}")
+
+
 def test_print_config_shows_what_unlearning_uses():
     out = run("python -m espnet2_unlearn.bin.unlearn_train --print_config").stdout
     config = __import__("yaml").safe_load(out)

@@ -1,0 +1,39 @@
+import argparse
+
+import pytest
+
+from espnet2_unlearn.unlearn.inputs import UnlearnError, check_numbers
+
+DEFAULTS = dict(adv_num=2, adv_steps=10, adv_step_size=0.1, adv_clip=0.5, adv_weight=1.0, elastic_weight=1.0,
+                max_steps=100, batch_size=32, optim_conf={"lr": 1e-4})
+
+
+def args(**kw):
+    return argparse.Namespace(**{**DEFAULTS, **kw})
+
+
+def test_defaults_and_switched_off_terms_pass():
+    check_numbers(args())
+    check_numbers(args(adv_num=0, adv_weight=0, elastic_weight=0.0))
+
+
+@pytest.mark.parametrize("name,value,says", [
+    ("adv_clip", 0, "--adv_clip must be greater than 0, got 0"),
+    ("adv_clip", -0.5, "--adv_clip must be greater than 0"),
+    ("adv_clip", "abc", "--adv_clip must be a number, got 'abc'"),
+    ("adv_clip", float("nan"), "--adv_clip must be a number"),
+    ("adv_step_size", 0.0, "--adv_step_size must be greater than 0"),
+    ("adv_num", -1, "--adv_num must be at least 0"),
+    ("adv_num", 1.5, "--adv_num must be an integer"),
+    ("adv_steps", 0, "--adv_steps must be at least 1"),
+    ("adv_weight", -1.0, "--adv_weight must be at least 0"),
+    ("elastic_weight", float("inf"), "--elastic_weight must be a number"),
+    ("elastic_weight", True, "--elastic_weight must be a number"),
+    ("max_steps", 0, "--max_steps must be at least 1"),
+    ("batch_size", 0, "--batch_size must be at least 1"),
+    ("optim_conf", {"lr": 0}, "--optim_conf lr must be greater than 0"),
+    ("optim_conf", {"lr": "fast"}, "--optim_conf lr must be a number, got 'fast'"),
+])
+def test_bad_numbers_are_refused_by_name(name, value, says):
+    with pytest.raises(UnlearnError, match=says.replace("(", r"\(").replace("+", r"\+")):
+        check_numbers(args(**{name: value}))

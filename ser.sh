@@ -8,7 +8,7 @@ SECONDS=0
 
 # General options
 stage=1               # first stage to run
-stop_stage=8          # last stage to run
+stop_stage=8          # last stage to run (stage 9, the purge, runs only when asked for)
 nj=2                  # parallel jobs for feature extraction and statistics
 ngpu=0                # GPUs for training (0: CPU)
 seed=0                # seed of every random choice of the recipe
@@ -50,6 +50,9 @@ unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget li
 baselines="relabel ascent l2ul relabel_adv finetune"  # which baselines stage 7 runs ("" for none)
 finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
 
+# Purge (stage 9)
+dry_run=false         # true: print what the purge would remove, change nothing
+
 # Baselines of stage 7 on the same forget set: options of unlearn_train, or
 # (finetune) fine-tuning of the source model on the retain set.
 declare -A baseline_args=(
@@ -68,6 +71,9 @@ Stages:
   5 unlearning of --forget_list   6 evaluation of every model present
   7 gold standard (retrained without the forget set) and baselines, then evaluation again
   8 packing of the unlearned model (espnet2.bin.pack)
+  9 purge of the forgotten utterances from data/, dump/, exp/ and the recipe's own
+    audio copies, verified by a scan, with an audit record in exp/requests/
+    (only when asked for: --stage 9)
 
 Options (default in brackets):
   --stage N              first stage to run [${stage}]
@@ -101,6 +107,7 @@ Options (default in brackets):
   --unlearn_tag NAME     output exp/unlearn_<tag> [name of the forget list]
   --baselines "NAMES"    stage 7 baselines among ${all_baselines} [${baselines}]
   --finetune_epochs N    epochs of the finetune baseline [${finetune_epochs}]
+  --dry_run BOOL         stage 9: print what would be removed, change nothing [${dry_run}]
   --config FILE          file of option settings, read first
   --help                 this message
 The job back-end (local or slurm) is chosen in cmd.sh.
@@ -112,8 +119,14 @@ EOF
 . utils/parse_options.sh
 [ $# -eq 0 ] || die "unexpected arguments: $* (options are --name value; see --help)"
 
+# The purge is never part of a default run; asked for alone, it runs.
+[ "${stage}" -eq 9 ] && [ "${stop_stage}" -lt 9 ] && stop_stage=9
 [ -n "${tag}" ] || tag=$(basename "${ser_config}" .yaml)
 [ -n "${ser_exp}" ] || ser_exp="${expdir}/ser_${tag}"
+# The model stages 5-9 start from: a trained model's --inference_model, or,
+# when --ser_exp is an unlearned model (a later request), its unlearned.pth.
+source_file=${inference_model}
+if [ ! -e "${ser_exp}/${inference_model}" ] && [ -e "${ser_exp}/unlearned.pth" ]; then source_file=unlearned.pth; fi
 default_forget=false
 if [ -z "${forget_list}" ]; then
   forget_list="data/forget_rand${default_forget_utts}_seed${seed}"
@@ -168,6 +181,28 @@ decode_model() {
     ${python} -m espnet2_unlearn.bin.decode_sets --model_dir "${model_dir}" --model_file "${model_file}" \
       --ngpu 0 --output_dir "${outdir}" ${specs} \
     || die "decoding with ${model_dir}/${model_file} failed: see ${outdir}/decode_sets.log"
+}
+
+# Packs the unlearned model with its report, its evaluation, the
+# normalisation statistics its config points to (as ESPnet's recipes do)
+# and, after stage 9, the audit record of its request.
+pack_model() {
+  local pack="${unlearn_exp}/packed/unlearn_${unlearn_tag}.zip" options stats_file
+  need "${unlearn_exp}/forget_report.json" 5
+  options="--option ${unlearn_exp}/forget_report.json"
+  [ -f "${unlearn_exp}/eval/RESULTS.md" ] && options+=" --option ${unlearn_exp}/eval/RESULTS.md --option ${unlearn_exp}/eval/metrics.json"
+  stats_file=$(${python} -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
+print((c.get('normalize_conf') or {}).get('stats_file') or '')" "${unlearn_exp}/config.yaml")
+  [ -z "${stats_file}" ] || options+=" --option ${stats_file}"
+  [ ! -f "${expdir}/requests/${unlearn_tag}.json" ] || options+=" --option ${expdir}/requests/${unlearn_tag}.json"
+  mkdir -p "${unlearn_exp}/packed"
+  ${python} -m espnet2.bin.pack cls \
+    --classification_train_config "${unlearn_exp}/config.yaml" \
+    --classification_model_file "${unlearn_exp}/unlearned.pth" \
+    ${options} --outpath "${pack}.tmp.zip" \
+    || { rm -f "${pack}.tmp.zip"; die "packing failed"; }
+  mv "${pack}.tmp.zip" "${pack}"
+  log "Packed model: ${pack}"
 }
 
 # Shapes and feature statistics of a training set and the valid set, by
@@ -241,7 +276,7 @@ train_ser() {
 # Stage 5's unlearning, or a baseline's: run_unlearning OUT_DIR "MORE unlearn_train OPTIONS"
 run_unlearning() {
   "${MAIN_ROOT}/unlearn.sh" \
-    --cls_exp "${ser_exp}" --inference_model "${inference_model}" \
+    --cls_exp "${ser_exp}" --inference_model "${source_file}" \
     --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
     --forget_list "${forget_list}" \
     --unlearn_config "${unlearn_config}" --unlearn_args "--seed ${seed} ${unlearn_args} $2" \
@@ -258,8 +293,9 @@ forget_info() {
   mkdir -p "${expdir}"
   trap 'rm -f "${forget_ids}"' EXIT
   info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" \
-    --ids_out "${forget_ids}" "${forget_list}") || die "forget list ${forget_list} cannot be served (see the message above)"
-  read -r num_forget forget_request forget_key <<< "${info}"
+    --ids_out "${forget_ids}" --source_config "${ser_exp}/config.yaml" --requests_dir "${expdir}/requests" \
+    "${forget_list}") || die "forget list ${forget_list} cannot be served (see the message above)"
+  read -r num_forget forget_request forget_key num_excluded <<< "${info}"
   gold_exp="${expdir}/gold_$(basename "${ser_exp}")_${forget_key}"
   retain_dir="${feats_dir}/${train_set}_retain_${forget_key}"
 }
@@ -270,9 +306,9 @@ forget_info() {
 evaluate_models() {
   need "${unlearn_exp}/forget_report.json" 5
   need "${feats_dir}/${heldout_set}/feats.scp" 2
-  need_model "${ser_exp}" "${inference_model}"
+  need_model "${ser_exp}" "${source_file}"
   forget_info
-  local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${inference_model}" unlearned.pth)
+  local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${source_file}" unlearned.pth)
   local i b d dec sets dset stale report n eval_args=() test_set=${test_sets%% *}
   local logdir="${unlearn_exp}/eval/log" jobs="${unlearn_exp}/eval/log/decode_jobs"
   mkdir -p "${logdir}"
@@ -443,7 +479,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   log "Stage 5: unlearning -> ${unlearn_exp}"
   need "${feats_dir}/${train_set}/feats.scp" 2
   need "${ser_exp}/config.yaml" 4
-  need_model "${ser_exp}" "${inference_model}"
+  need_model "${ser_exp}" "${source_file}"
   if [ "${default_forget}" = true ]; then
     [ -d "${forget_list}" ] || ${python} -m espnet2_unlearn.bin.make_forget \
       --num_utts "${default_forget_utts}" --seed "${seed}" "data/${train_set}" "${forget_list}"
@@ -466,7 +502,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   need "${ser_stats_dir}/train/speech_shape" 3
   need "${ser_exp}/config.yaml" 4
   # The retain set: train minus forget, the gold model's training data.
-  expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - num_forget ))
+  expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - num_excluded ))
   if [ ! -f "${retain_dir}/feats.scp" ]; then
     utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
     utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
@@ -506,7 +542,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     fi
     rm -rf "${out}"
     if [ "${b}" = finetune ]; then
-      log "Baseline finetune: ${finetune_epochs} epochs of ${ser_exp}/${inference_model} on ${retain_dir} -> ${out}"
+      log "Baseline finetune: ${finetune_epochs} epochs of ${ser_exp}/${source_file} on ${retain_dir} -> ${out}"
       # Shapes of the retain set; the normalisation comes with the source model's parameters.
       mkdir -p "${out}_stats/train"
       cp -r "${ser_stats_dir}/valid" "${out}_stats/"
@@ -514,7 +550,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
       utils/filter_scp.pl "${retain_dir}/utt2spk" "${ser_stats_dir}/train/speech_shape" > "${out}_stats/train/speech_shape"
       start=$(date +%s.%N)
       train_ser "${retain_dir}" "${out}_stats" "${out}" "${retrain_config}" "${retrain_normalize}" \
-        --init_param "${ser_exp}/${inference_model}" --max_epoch "${finetune_epochs}"
+        --init_param "${ser_exp}/${source_file}" --max_epoch "${finetune_epochs}"
       ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${out}" \
         --process_time_s "$(since "${start}")" --num_train_utts "${expected}" \
         --forget_key "${forget_key}" --forget_list "${forget_list}" || die "cannot write ${out}/train_report.json"
@@ -529,22 +565,24 @@ fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
   log "Stage 8: packing ${unlearn_exp}"
-  need "${unlearn_exp}/forget_report.json" 5
-  pack="${unlearn_exp}/packed/unlearn_${unlearn_tag}.zip"
-  options="--option ${unlearn_exp}/forget_report.json"
-  [ -f "${unlearn_exp}/eval/RESULTS.md" ] && options+=" --option ${unlearn_exp}/eval/RESULTS.md --option ${unlearn_exp}/eval/metrics.json"
-  # The normalisation statistics the config points to travel with the model, as in ESPnet's recipes.
-  stats_file=$(${python} -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
-print((c.get('normalize_conf') or {}).get('stats_file') or '')" "${unlearn_exp}/config.yaml")
-  [ -z "${stats_file}" ] || options+=" --option ${stats_file}"
-  mkdir -p "${unlearn_exp}/packed"
-  ${python} -m espnet2.bin.pack cls \
-    --classification_train_config "${unlearn_exp}/config.yaml" \
-    --classification_model_file "${unlearn_exp}/unlearned.pth" \
-    ${options} --outpath "${pack}.tmp.zip" \
-    || { rm -f "${pack}.tmp.zip"; die "packing failed"; }
-  mv "${pack}.tmp.zip" "${pack}"
-  log "Packed model: ${pack}"
+  pack_model
+fi
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+  log "Stage 9: purge of ${forget_list} (request ${unlearn_tag})$([ "${dry_run}" = true ] && echo ': dry run')"
+  # Only a request that was served and evaluated is purged: the forget list
+  # is deleted with the rest, so nothing could be unlearned or measured after.
+  need "${unlearn_exp}/unlearned.pth" 5
+  need "${unlearn_exp}/eval/metrics.json" 6
+  # Printed, not logged to a file: the list of the user's own audio files
+  # names the utterances, and no file of the recipe may.
+  ${python} -m espnet2_unlearn.bin.purge --forget_list "${forget_list}" --request "${unlearn_tag}" \
+    --unlearn_exp "${unlearn_exp}" --source_model "${ser_exp}/${source_file}" --dry_run "${dry_run}" \
+    || die "the purge of ${forget_list} did not finish (see above); run stage 9 again: it picks up where it stopped"
+  if [ "${dry_run}" != true ]; then
+    log "Audit record: ${expdir}/requests/${unlearn_tag}.json (check again: python -m espnet2_unlearn.bin.verify_purge --request ${unlearn_tag})"
+    pack_model
+  fi
 fi
 
 if [ "${stop_stage}" -ge 6 ] && [ -f "${unlearn_exp}/eval/RESULTS.md" ]; then

@@ -3,11 +3,15 @@ they need of it, so that no shell script reads a forget list itself:
 
     python -m espnet2_unlearn.bin.forget_list --train_dir dump/fbank/train [--ids_out F] LIST
 
-prints `<utterances> <request> <key>`: the number of utterances, the kind of
-request (speaker: the list holds every training utterance of its speakers;
-otherwise utterance) and the content key (12 hex digits of the SHA-256 of the
-sorted ids) under which its gold model and retain set are stored.  With
---ids_out, writes the sorted ids there.  Exits non-zero, naming the file and
+prints `<utterances> <request> <key> <excluded>`: the number of utterances,
+the kind of request (speaker: the list holds every training utterance of its
+speakers; otherwise utterance), the content key (12 hex digits of the
+SHA-256 of the sorted ids) under which its gold model and retain set are
+stored, and how many training utterances gold leaves out.  With
+--source_config (the config.yaml of the model that serves the request), an
+unlearned model's earlier requests are left out of gold too, and the key is
+that of everything left out.  With --ids_out, writes the sorted ids left out
+there.  Exits non-zero, naming the file and
 line or utterance, on a missing, empty or duplicated list and on ids that
 are not in the training data.
 """
@@ -17,12 +21,16 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
+
 from espnet2_unlearn.data.forget_list import (
     ForgetSetError,
     check_in_training_data,
     content_key,
+    excluded_ids,
     read_forget_ids,
     request_of,
+    served_requests,
 )
 from espnet2_unlearn.data.kaldi_dir import DataDirError, read_table
 
@@ -30,20 +38,26 @@ from espnet2_unlearn.data.kaldi_dir import DataDirError, read_table
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train_dir", type=Path, required=True, help="the training data dir (its utt2spk)")
-    p.add_argument("--ids_out", type=Path, help="write the sorted ids here")
+    p.add_argument("--ids_out", type=Path, help="write the sorted ids that gold leaves out here")
+    p.add_argument("--source_config", type=Path, help="config.yaml of the model serving the request")
+    p.add_argument("--requests_dir", type=Path, default=Path("exp/requests"), help="audit records of purges")
     p.add_argument("forget_list", help="Kaldi data dir or file of utterance ids")
     args = p.parse_args(argv)
     try:
         ids = read_forget_ids(args.forget_list)
         utt2spk = read_table(args.train_dir / "utt2spk")
         check_in_training_data(ids, utt2spk, args.train_dir / "utt2spk")
-    except (ForgetSetError, DataDirError, OSError) as e:
+        served = []
+        if args.source_config is not None and args.source_config.is_file():
+            served = served_requests(yaml.safe_load(args.source_config.read_text(encoding="utf-8")) or {})
+        excluded = excluded_ids(ids, served, utt2spk, args.requests_dir)
+    except (ForgetSetError, DataDirError, OSError, yaml.YAMLError) as e:
         sys.exit(f"forget_list: {e}")
     if args.ids_out:
         tmp = args.ids_out.with_name(args.ids_out.name + ".tmp")
-        tmp.write_text("".join(u + "\n" for u in sorted(ids)), encoding="utf-8")
+        tmp.write_text("".join(u + "\n" for u in excluded), encoding="utf-8")
         os.replace(tmp, args.ids_out)
-    print(len(ids), request_of(ids, utt2spk), content_key(ids))
+    print(len(ids), request_of(ids, utt2spk), content_key(excluded), len(excluded))
 
 
 if __name__ == "__main__":

@@ -61,3 +61,28 @@ def content_key(ids: Sequence[str]) -> str:
     same utterances share a key whatever their names, two different lists
     never (in practice) do."""
     return hashlib.sha256("".join(u + "\n" for u in sorted(ids)).encode("utf-8")).hexdigest()[:12]
+
+
+def served_requests(model_conf: Dict) -> List[Dict]:
+    """The requests a model has served, oldest first (its config.yaml's
+    unlearn_conf lineage; none for a trained model)."""
+    return list((model_conf.get("unlearn_conf") or {}).get("requests_served") or [])
+
+
+def excluded_ids(ids: Sequence[str], served: Sequence[Dict], utt2spk: Dict[str, str], requests_dir: Path) -> List[str]:
+    """What a gold model for a request must leave out: its own utterances
+    and those of every request the source model served before that are still
+    in the training data (a purged request's are gone from it already).
+    Refuses when an earlier request can be accounted for neither way."""
+    out = set(ids)
+    for entry in served:
+        lst = Path(entry["forget_list"])
+        if lst.exists():
+            out |= {u for u in read_forget_ids(lst) if u in utt2spk}
+        elif not (requests_dir / f"{entry['request']}.json").is_file():
+            raise ForgetSetError(
+                f"the source model served request {entry['request']} before, whose forget list {lst} is gone "
+                f"and which was not purged ({requests_dir / (entry['request'] + '.json')} does not exist): "
+                "a gold model cannot leave its utterances out"
+            )
+    return sorted(out)

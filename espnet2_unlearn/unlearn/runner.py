@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, retention_loss
 from espnet2_unlearn.unlearn.elastic import elastic_penalty, elastic_weights, mas_importance
@@ -222,10 +223,21 @@ def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, t
     # The source config, unchanged but for a record of the unlearning, so
     # that ESPnet loads the new model exactly as the old one.
     conf = dict(inputs.model_conf)
+    # Lineage: every request this model has served, so that a later
+    # request's gold model leaves all of them out (bin/forget_list.py).
+    served = served_requests(inputs.model_conf) + [{
+        "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_list": str(args.forget_list),
+        "forget_key": content_key(forget.utts), "num_forget_utts": len(forget),
+        "model": str(inputs.output_dir / MODEL_FILE)}]
     conf["unlearn_conf"] = {**hyper, "source_config": str(inputs.config_file), "source_model": str(inputs.model_file),
-                            "num_forget_utts": len(forget)}
+                            "num_forget_utts": len(forget), "requests_served": served}
     with open(tmp / "config.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(conf, f, sort_keys=False, allow_unicode=True)
+    # The source's reference figures (numbers only) go along: a later request
+    # served from this model stops at the same 'auto' target.
+    reference = inputs.model_file.parent / "reference_stats.json"
+    if reference.is_file():
+        shutil.copy(reference, tmp / "reference_stats.json")
     if args.keep_derived_data:
         derived = tmp / "derived"
         derived.mkdir()

@@ -21,10 +21,15 @@ def test_keeps_how_the_model_was_trained_and_drops_its_data(tmp_path):
                     "encoder": "transformer", "encoder_conf": {"output_size": 64}}
 
 
-def test_refuses_an_unlearned_model_and_a_non_config(tmp_path):
+def test_an_unlearned_model_is_retrained_as_its_trained_ancestor(tmp_path):
     (tmp_path / "u.yaml").write_text(yaml.safe_dump({**SOURCE, "unlearn_conf": {"lr": 1}}))
-    proc = run(f"python -m espnet2_unlearn.bin.gold_config {tmp_path}/u.yaml {tmp_path}/g.yaml", check=False)
-    assert "is an unlearned model's config" in proc.stderr
+    run(f"python -m espnet2_unlearn.bin.gold_config {tmp_path}/u.yaml {tmp_path}/u_gold.yaml")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(SOURCE))
+    run(f"python -m espnet2_unlearn.bin.gold_config {tmp_path}/config.yaml {tmp_path}/gold.yaml")
+    assert (tmp_path / "u_gold.yaml").read_text() == (tmp_path / "gold.yaml").read_text()
+
+
+def test_refuses_a_non_config(tmp_path):
     (tmp_path / "n.yaml").write_text("- just a list\n")
     proc = run(f"python -m espnet2_unlearn.bin.gold_config {tmp_path}/n.yaml {tmp_path}/g.yaml", check=False)
     assert "is not the config.yaml of an ESPnet training" in proc.stderr

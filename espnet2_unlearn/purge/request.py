@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+import yaml
+
+from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.data.kaldi_dir import read_table
 from espnet2_unlearn.purge import audit
 from espnet2_unlearn.purge.archives import ArchiveError, points_into, replace_all, rewrite_archives
@@ -68,6 +71,31 @@ def audio_of(ids: Sequence[str], root: Path) -> Dict[str, str]:
             if utt in want:
                 entries[utt] = where
     return entries
+
+
+def models_trained_on(ids: Sequence[str], root: Path, unlearn_exp: Path) -> List[str]:
+    """Model directories under exp/ that learned from the utterances and
+    keep what they learned: trained on data holding them, started from a
+    model (init_param), or unlearned from such a model for other requests.
+    Read before the purge, from each model's config.yaml."""
+    forget, key = set(ids), content_key(ids)
+    holding = []
+    for d in sorted(p for p in (root / "exp").iterdir() if p.is_dir()):
+        conf_file = d / "config.yaml"
+        if d.resolve() == unlearn_exp.resolve() or not conf_file.is_file() or not any(d.glob("*.pth")):
+            continue
+        conf = yaml.safe_load(conf_file.read_text(encoding="utf-8")) or {}
+        if conf.get("unlearn_conf"):
+            served = {e.get("forget_key") for e in served_requests(conf)}
+            if key not in served:
+                holding.append(os.path.relpath(d, root))
+            continue
+        trained_on = [Path(t[0]) for t in conf.get("train_data_path_and_name_and_type") or [] if t]
+        saw = any((root / t).is_file() and forget & set(read_table(root / t)) for t in trained_on
+                  if t.name in ("feats.scp", "wav.scp", "text"))
+        if saw or conf.get("init_param"):
+            holding.append(os.path.relpath(d, root))
+    return holding
 
 
 def make_plan(ids: Sequence[str], root: Path, forget_list: Optional[Path], derived: Sequence[Path],
@@ -164,8 +192,12 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
     derived = [unlearn_exp / "derived", *sorted((root / "exp").glob(".forget_ids.*"))]
     audio = state["audio"] if state is not None else audio_of(ids, root)
     plan = make_plan(ids, root, forget_list, derived, requests_dir, audio)
+    holding = state["models_trained_on_them"] if state is not None else models_trained_on(ids, root, unlearn_exp)
     for line in describe(plan, root):
         print(line, flush=True)
+    if holding:
+        print(f"models trained with these utterances, left in place (delete them once unused): {' '.join(holding)}",
+              flush=True)
     if plan.audio_outside:
         print(f"audio of these utterances outside the recipe directory, not touched (the source corpus: "
               f"its owner deletes it): {len(plan.audio_outside)} files", flush=True)
@@ -183,7 +215,7 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
                     speakers[spk] += 1
     if state is None:
         state = {"request": request, "ids": sorted(forget), "audio": audio,
-                 "speakers": len(speakers)}
+                 "speakers": len(speakers), "models_trained_on_them": holding}
     requests_dir.mkdir(parents=True, exist_ok=True)
     journal.write_text(json.dumps(state), encoding="utf-8")
 
@@ -231,6 +263,7 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
             "source_audio_outside_recipe": {"files": len(plan.audio_outside),
                                             "note": "listed by stage 9 on its output; not touched"},
         },
+        "models_trained_on_them": holding,
         "verification": {"roots": list(ROOTS), "result": "clean",
                          "command": f"python -m espnet2_unlearn.bin.verify_purge --request {request}"},
     }

@@ -88,6 +88,7 @@ def test_purge_of_a_speaker_request(recipe, tmp_path, monkeypatch):
     assert "dump/fbank/train/feats.scp" in rewritten and "data/train/utt2spk" in rewritten
     assert any(p.endswith(".ark") for p in rewritten)
     assert record["purge"]["own_audio_deleted"]["files"] == len(audio)
+    assert record["models_trained_on_them"] == ["exp/ser_tiny"]
     assert (d / "exp/requests/index.tsv").read_text().splitlines()[1].split("\t")[1] == f"forget_{speaker}"
     pack = d / f"exp/unlearn_forget_{speaker}/packed/unlearn_forget_{speaker}.zip"
     assert any(n.endswith(f"forget_{speaker}.json") for n in zipfile.ZipFile(pack).namelist())
@@ -157,6 +158,8 @@ def test_two_requests_in_a_row_purging_between(recipe):
     assert {"original", "unlearned", "gold"} <= set(metrics["models"])
     # and it is purged in turn
     run(f"{RUN} --stage 9 --forget_list data/second", cwd=d)
+    record = json.loads((d / "exp/requests/second.json").read_text())
+    assert record["models_trained_on_them"] == ["exp/ser_tiny", f"exp/unlearn_forget_{speaker}"]
     for request in (f"forget_{speaker}", "second"):
         run(f". ./path.sh && python -m espnet2_unlearn.bin.verify_purge --request {request}", cwd=d)
     assert len((d / "exp/requests/index.tsv").read_text().splitlines()) == 3

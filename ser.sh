@@ -409,8 +409,12 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
           "${tmp}/split${nj}/wav.JOB.scp" "${tmp}/data/feats.JOB.ark" \
           "${tmp}/data/feats.JOB.scp" "${tmp}/data/utt2num_frames.JOB"; then
       grep -h "^compute_fbank:" "${tmp}"/log/fbank.*.log >&2 || true
+      # The job logs stay where the message says; the features go.
+      rm -rf "${expdir}/logs/fbank_${dset}"
+      mkdir -p "${expdir}/logs"
+      mv "${tmp}/log" "${expdir}/logs/fbank_${dset}"
       cleanup_tmp
-      die "feature extraction failed for data/${dset}; nothing was written to ${feats_dir}"
+      die "feature extraction failed for data/${dset} (job logs: ${expdir}/logs/fbank_${dset}/); nothing was written to ${feats_dir}"
     fi
     for n in $(seq "${_nj}"); do cat "${tmp}/data/feats.${n}.scp"; done \
       | sed "s#${tmp}/data/#${feats_dir}/${dset}/data/#" | LC_ALL=C sort > "${tmp}/feats.scp"

@@ -37,10 +37,19 @@ def main(argv=None) -> None:
     try:
         opts = read_fbank_conf(args.fbank_conf)
         wavs = read_table(args.wav_scp)
-        rate = int(opts.get("sample_frequency", 16000))
-        feats = {utt: compute_fbank(read_audio(utt, loc, rate), opts) for utt, loc in wavs.items()}
-    except (AudioError, DataDirError, ValueError, OSError) as e:
+    except (DataDirError, ValueError, OSError) as e:
         sys.exit(f"compute_fbank: {e}")
+    rate = int(opts.get("sample_frequency", 16000))
+    feats = {}
+    for utt, loc in wavs.items():
+        try:
+            feats[utt] = compute_fbank(read_audio(utt, loc, rate), opts)
+        except AudioError as e:  # names the utterance already
+            sys.exit(f"compute_fbank: {e}")
+        except ValueError as e:
+            sys.exit(f"compute_fbank: utterance {utt} ('{loc}'): {e}")
+        except Exception as e:  # whatever torchaudio raises: say which utterance
+            sys.exit(f"compute_fbank: utterance {utt} ('{loc}'): {type(e).__name__}: {e}")
 
     tmp_ark, tmp_scp = args.ark + ".tmp", args.scp + ".tmp"
     with kaldiio.WriteHelper(f"ark,scp:{tmp_ark},{tmp_scp}") as writer:

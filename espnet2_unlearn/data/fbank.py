@@ -47,5 +47,9 @@ def compute_fbank(audio: np.ndarray, opts: Dict[str, object]) -> np.ndarray:
     Kaldi works on 16-bit sample values, so the samples are scaled to that
     range first; the features then match Kaldi's compute-fbank-feats.
     """
+    rate = float(opts.get("sample_frequency", 16000.0))
+    frame = int(rate * float(opts.get("frame_length", 25.0)) / 1000)
+    if len(audio) < frame:  # torchaudio would fail with a bare assertion
+        raise ValueError(f"{len(audio)} samples is shorter than one frame ({frame} samples at {rate:g} Hz)")
     wave = torch.from_numpy(np.asarray(audio, dtype=np.float32) * 32768.0).unsqueeze(0)
     return kaldi.fbank(wave, **opts).numpy()

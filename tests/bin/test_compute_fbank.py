@@ -53,3 +53,12 @@ def test_unreadable_wav_is_an_error(tmp_path):
     (tmp_path / "u2.wav").write_bytes(b"not a wav file at all")
     proc = run(cmd(tmp_path, scp), check=False)
     assert "utterance utt2" in proc.stderr and "cannot read audio" in proc.stderr
+
+
+def test_clip_shorter_than_a_frame_names_the_utterance(tmp_path):
+    scp = write_wavs(tmp_path)
+    soundfile.write(tmp_path / "u1.wav", np.zeros(300), 16000, subtype="PCM_16")
+    proc = run(cmd(tmp_path, scp), check=False)
+    assert f"compute_fbank: utterance utt1 ('{tmp_path / 'u1.wav'}'): 300 samples is shorter than one frame " \
+        "(400 samples at 16000 Hz)" in proc.stderr
+    assert not (tmp_path / "f.ark").exists()

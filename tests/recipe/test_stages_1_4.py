@@ -120,6 +120,17 @@ def test_missing_wav(prepared):
     stage2_fails(prepared, f"utterance {utt}", "cannot read audio")
 
 
+def test_clip_shorter_than_a_frame_keeps_the_job_logs(prepared):
+    import soundfile
+
+    utt, wav = sorted(read_table(prepared / "data/valid/wav.scp").items())[0]
+    soundfile.write(prepared / wav, [0.0] * 399, 16000)
+    proc = stage2_fails(prepared, f"compute_fbank: utterance {utt} (", "399 samples is shorter than one frame",
+                        "job logs: exp/logs/fbank_valid/")
+    logs = list((prepared / "exp/logs/fbank_valid").glob("fbank.*.log"))
+    assert logs and any(f"utterance {utt}" in p.read_text() for p in logs), proc.stderr
+
+
 def test_wav_with_another_sample_rate(prepared):
     import soundfile
 

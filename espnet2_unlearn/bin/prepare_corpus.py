@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from espnet2_unlearn.data.corpora import cremad, emodb, iemocap, ravdess
-from espnet2_unlearn.data.corpora.common import CorpusError, check_root, speaker_sets, write_corpus
+from espnet2_unlearn.data.corpora.common import CorpusError, check_root, skip_known_bad, speaker_sets, write_corpus
 
 READERS = {"ravdess": ravdess, "cremad": cremad, "emodb": emodb, "iemocap": iemocap}
 ENV = {"ravdess": "RAVDESS", "cremad": "CREMAD", "emodb": "EMODB", "iemocap": "IEMOCAP"}
@@ -40,6 +40,7 @@ def main(argv=None) -> None:
     try:
         root = check_root(args.root, ENV[args.corpus])
         utts = reader.scan(root, merge_calm=args.merge_calm) if args.corpus == "ravdess" else reader.scan(root)
+        utts = skip_known_bad(utts, reader.KNOWN_BAD)
         speakers = {u.speaker for u in utts}
         if args.corpus == "iemocap":
             if args.valid_session == args.test_session:

@@ -18,6 +18,8 @@ from espnet2_unlearn.data.kaldi_dir import replace_dirs, spk2utt_of, write_table
 
 SAMPLE_RATE = 16000
 SETS = ("train", "valid", "test")
+LFS_POINTER = b"version https://git-lfs"  # how a git-lfs pointer file starts
+SILENCE_RMS = 1e-4  # about -80 dBFS: below this a clip is reported as silent
 
 
 class CorpusError(ValueError):
@@ -87,6 +89,43 @@ def _to_16k_mono(src: Path, dst: Path) -> None:
     soundfile.write(dst, wave.numpy(), SAMPLE_RATE, subtype="PCM_16")
 
 
+def check_not_lfs_pointer(path: Path) -> None:
+    """A corpus cloned without git-lfs has small text files where its audio
+    should be; say so instead of 'Format not recognised'."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(LFS_POINTER))
+    except OSError:
+        return  # reported as unreadable by the caller
+    if head == LFS_POINTER:
+        raise CorpusError(f"{path} is a git-lfs pointer file ({path.stat().st_size} bytes), not audio: the corpus "
+                          "was cloned without git-lfs. Install git-lfs, run 'git lfs pull' in the corpus "
+                          "directory, then run stage 1 again")
+
+
+def skip_known_bad(utts: List[Utterance], known_bad: Dict[str, str]) -> List[Utterance]:
+    """Drops the clips a corpus is known to ship broken (file stem -> why,
+    with the source of the entry), one log line each."""
+    kept = []
+    for u in utts:
+        if u.path.stem in known_bad:
+            logging.info(f"skipping {u.path}: {known_bad[u.path.stem]}")
+        else:
+            kept.append(u)
+    return kept
+
+
+def silent_clips(utts: List[Utterance]) -> List[Utterance]:
+    """The clips whose RMS is below SILENCE_RMS (silent or constant), for a
+    warning: such a clip gives a flat feature matrix."""
+    quiet = []
+    for u in tqdm(utts, desc="checking levels", mininterval=5, file=sys.stderr):
+        audio, _ = soundfile.read(str(u.path), dtype="float32", always_2d=True)
+        if audio.size == 0 or float(((audio - audio.mean(axis=0)) ** 2).mean()) ** 0.5 < SILENCE_RMS:
+            quiet.append(u)
+    return quiet
+
+
 def write_corpus(utts: List[Utterance], split: Dict[str, str], data_dir, wav_dir: Optional[Path] = None) -> None:
     """data_dir/{train,valid,test}; files not at 16 kHz mono are converted
     into wav_dir.  Everything is checked before anything is written."""
@@ -99,6 +138,7 @@ def write_corpus(utts: List[Utterance], split: Dict[str, str], data_dir, wav_dir
         if u.utt in seen:
             raise CorpusError(f"utterance id {u.utt} made twice: {seen[u.utt]} and {u.path}")
         seen[u.utt] = u.path
+        check_not_lfs_pointer(u.path)
         try:
             info = soundfile.info(str(u.path))
         except Exception as e:  # a missing or unreadable file
@@ -110,6 +150,9 @@ def write_corpus(utts: List[Utterance], split: Dict[str, str], data_dir, wav_dir
             raise CorpusError(f"the {s} set would be empty")
     if convert and wav_dir is None:
         raise CorpusError(f"{convert[0].path} is not 16 kHz mono and no --wav_dir was given for converted copies")
+    for u in silent_clips(utts):
+        logging.warning(f"{u.path} ({u.utt}) is silent or constant (RMS below {SILENCE_RMS:g} after removing its "
+                        "mean): its features will be flat; consider leaving it out")
 
     data_tmp = data_dir / ".corpus.tmp"
     shutil.rmtree(data_tmp, ignore_errors=True)

@@ -12,6 +12,10 @@ EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fearful", "HAP": "happy", 
 NAME = re.compile(r"^(?P<speaker>\d{4})_[A-Z]{3}_(?P<emotion>[A-Z]{3})_[A-Z]{1,2}$")
 DEFAULT_VALID = tuple(str(a) for a in range(1072, 1082))  # the last 20 actors by id, split in two
 DEFAULT_TEST = tuple(str(a) for a in range(1082, 1092))
+# Clips the corpus ships broken: file stem -> why, and where that is said.
+KNOWN_BAD = {
+    "1076_MTI_SAD_XX": "no usable audio (listed in the corpus's own README, CheyneyComputerScience/CREMA-D)",
+}
 
 
 def scan(root: Path) -> List[Utterance]:

@@ -101,3 +101,29 @@ def test_bad_corpora(tmp_path):
     with pytest.raises(SystemExit, match="the audio of Ses03M_script01_1_F001, .* does not exist"):
         prepare(["iemocap", str(root), "--data_dir", str(data)])
     assert not data.exists() or not any(data.iterdir())  # nothing half-written
+
+
+def test_cremad_without_git_lfs_says_what_to_do(tmp_path):
+    root = make_cremad(tmp_path / "CREMA-D", actors=[1001])
+    pointer = ("version https://git-lfs.github.com/spec/v1\n"
+               "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n")
+    (root / "AudioWAV/1001_DFA_ANG_XX.wav").write_text(pointer)
+    data = tmp_path / "data"
+    with pytest.raises(SystemExit, match=r"1001_DFA_ANG_XX.wav is a git-lfs pointer file \(.* bytes\), not audio: "
+                                         r"the corpus was cloned without git-lfs. Install git-lfs, run 'git lfs pull'"):
+        prepare(["cremad", str(root), "--data_dir", str(data)])
+    assert not data.exists()
+
+
+def test_known_bad_clip_is_skipped_and_silent_clips_are_named(tmp_path, caplog):
+    root = make_cremad(tmp_path / "CREMA-D", actors=[1001, 1076], emotions=("ANG", "SAD"))
+    bad = root / "AudioWAV/1076_MTI_SAD_XX.wav"  # the clip CREMA-D's README lists as unusable
+    soundfile.write(bad, [0.0] * 8000, 16000)
+    soundfile.write(root / "AudioWAV/1001_IEO_SAD_XX.wav", [0.25] * 8000, 16000)  # constant: flat features
+    data = tmp_path / "data"
+    with caplog.at_level("INFO"):
+        prepare(["cremad", str(root), "--data_dir", str(data)])
+    assert "1076_1076_MTI_SAD_XX" not in read_table(data / "valid/text")
+    assert any(f"skipping {bad}: no usable audio" in r.message for r in caplog.records)
+    warnings = [r.message for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "1001_IEO_SAD_XX.wav (1001_1001_IEO_SAD_XX) is silent or constant" in warnings[0]

@@ -4,6 +4,10 @@
 set -euo pipefail
 
 . "$(dirname "$(readlink -f "$0")")/utils/log.sh"
+# TERM and INT end the script as an error does, so that its EXIT trap (temporary
+# files) runs once the running command has stopped.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 SECONDS=0
 
 # General options

@@ -9,6 +9,10 @@
 #       --forget_list data/forget
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/utils/log.sh"
+# TERM and INT end the script as an error does, so that its EXIT trap (temporary
+# files) runs once the running command has stopped.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 unlearn_root=$(dirname "$(readlink -f "$0")")
 
 cls_exp=                    # the trained model's experiment dir
@@ -63,7 +67,7 @@ done
 # The forget list is read once, by Python: checked against the training
 # data, and (auto) a speaker request when it holds every utterance of its speakers.
 [ -f "${train_dir}/utt2spk" ] || die "${train_dir}/utt2spk does not exist"
-info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${train_dir}" "${forget_list}") \
+info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${train_dir}" --requests_dir "${expdir}/requests" "${forget_list}") \
   || die "forget list ${forget_list} cannot be served (see the message above)"
 read -r _ request _ <<< "${info}"
 [ "${forget_request}" = auto ] && forget_request=${request}

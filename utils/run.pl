@@ -94,7 +94,9 @@ sub run_one {
   print $fh "# $cmd \n# Started at " . now() . "\n#\n";
   close $fh;
   my $start = time();
-  my $status = system('bash', '-c', "( $cmd ) </dev/null >>'$log' 2>&1");
+  # The outer shell catches TERM and INT only to wait for the command, which
+  # gets them with their default meaning (or its own traps) and may clean up.
+  my $status = system('bash', '-c', "trap : TERM INT; ( $cmd ) </dev/null >>'$log' 2>&1");
   my $code = $status == -1 ? 127 : ($status & 127 ? 128 + ($status & 127) : $status >> 8);
   my $elapsed = time() - $start;
   open($fh, '>>', $log) or die "run.pl: cannot append to log file $log: $!\n";
@@ -106,15 +108,31 @@ sub run_one {
 
 my %running;   # pid -> job index
 my %code;      # job index -> exit code
+# A TERM or INT (scancel, a time limit, Ctrl-C) goes on to every running job,
+# each in a process group of its own, so that the jobs can clean up; then
+# run.pl waits for them and exits as the signal asks.
+my $stop_signal;
+for my $sig (qw(TERM INT)) {
+  $SIG{$sig} = sub {
+    $stop_signal = $sig;
+    kill $sig, map { -$_ } keys %running;
+  };
+}
 for my $index ($first .. $last) {
+  last if $stop_signal;
   while (scalar(keys %running) >= $max_jobs) {
     my $pid = wait();
+    next if $pid == -1;
     $code{$running{$pid}} = $? >> 8;
     delete $running{$pid};
   }
   my $pid = fork();
   die "run.pl: fork failed: $!\n" unless defined $pid;
   if ($pid == 0) {
+    setpgrp(0, 0);
+    # This process outlives its command to write the end of the log; a
+    # handler (unlike 'IGNORE') is not inherited by the command.
+    $SIG{$_} = sub { } for qw(TERM INT);
     my $c = run_one($index);
     exit($c > 255 ? 255 : $c);
   }
@@ -126,6 +144,8 @@ while (scalar(keys %running) > 0) {
   $code{$running{$pid}} = $? >> 8;
   delete $running{$pid};
 }
+
+exit($stop_signal eq 'TERM' ? 143 : 130) if $stop_signal;
 
 my @failed = grep { $code{$_} != 0 } sort { $a <=> $b } keys %code;
 if (@failed) {

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from espnet2_unlearn.purge.audit import purged_by
 from espnet2_unlearn.data.forget_list import (
     ForgetSetError,
     check_in_training_data,
@@ -46,6 +47,12 @@ def main(argv=None) -> None:
     try:
         ids = read_forget_ids(args.forget_list)
         utt2spk = read_table(args.train_dir / "utt2spk")
+        purged = purged_by([u for u in ids if u not in utt2spk], args.requests_dir)
+        if purged:
+            u = next(iter(purged))
+            raise ForgetSetError(f"utterance {u} of the forget list was purged by request {purged[u]}"
+                                 + (f" (and {len(purged) - 1} more)" if len(purged) > 1 else "")
+                                 + ": it is forgotten already")
         check_in_training_data(ids, utt2spk, args.train_dir / "utt2spk")
         served = []
         if args.source_config is not None and args.source_config.is_file():

@@ -7,13 +7,21 @@
         --output_dir exp/unlearn_forget
 """
 
+import signal
 import sys
 
 from espnet2_unlearn.tasks.unlearn import UnlearnTask
 from espnet2_unlearn.unlearn.inputs import UnlearnError
 
 
+def stop(signum, frame):
+    # TERM (scancel, a time limit) ends the run as an error does: the runner
+    # removes its temporary directory, which holds the forget ids.
+    raise SystemExit(128 + signum)
+
+
 def main(cmd=None):
+    signal.signal(signal.SIGTERM, stop)
     try:
         UnlearnTask.main(cmd=cmd)
     except UnlearnError as e:

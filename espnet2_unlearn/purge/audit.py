@@ -72,3 +72,19 @@ def model_entry(path: Optional[Path]) -> Optional[Dict]:
     if path is None or not path.is_file():
         return None
     return {"file": str(path), "sha256": sha256_file(path)}
+
+
+def purged_by(ids: Iterable[str], requests_dir: Path) -> Dict[str, str]:
+    """id -> the request that purged it, for the ids some audit record under
+    requests_dir holds (by its salted hashes)."""
+    found = {}
+    for record_file in sorted(Path(requests_dir).glob("*.json")):
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            salt, hashes = record["utterance_id_hashes"]["salt"], set(record["utterance_id_hashes"]["hashes"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        for u in ids:
+            if u not in found and hashlib.sha256((salt + u).encode("utf-8")).hexdigest() in hashes:
+                found[u] = f"{record['request']} ({record.get('time', '?')})"
+    return found

@@ -189,7 +189,11 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
         ids = state["ids"]
         replace_all([(Path(a), Path(b)) for a, b in state.get("renames", [])])
     forget = set(ids)
-    derived = [unlearn_exp / "derived", *sorted((root / "exp").glob(".forget_ids.*"))]
+    # stage 5's derived data, and what an interrupted run of this request
+    # (stage 5, a baseline) or of the stages left behind
+    derived = [unlearn_exp / "derived", *sorted((root / "exp").glob(".forget_ids.*")),
+               *sorted((root / "exp").glob(f".{unlearn_exp.name}.tmp")),
+               *sorted((root / "exp").glob(f".baseline_*_{request}.tmp"))]
     audio = state["audio"] if state is not None else audio_of(ids, root)
     plan = make_plan(ids, root, forget_list, derived, requests_dir, audio)
     holding = state["models_trained_on_them"] if state is not None else models_trained_on(ids, root, unlearn_exp)

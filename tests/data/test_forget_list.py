@@ -1,3 +1,4 @@
+import json
 import pytest
 
 from helpers import run
@@ -40,8 +41,43 @@ def test_command_prints_count_request_and_key(tmp_path):
     (tmp_path / "ids").write_text("b2\nb1\n")
     out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
               f"{tmp_path}/ids").stdout.split()
-    assert out == ["2", "speaker", content_key(["b1", "b2"])]
+    assert out == ["2", "speaker", content_key(["b1", "b2"]), "2"]
     assert (tmp_path / "sorted").read_text() == "b1\nb2\n"
+
+
+def test_gold_leaves_out_the_requests_a_model_served_before(tmp_path):
+    import yaml
+
+    train = write_train(tmp_path)
+    (tmp_path / "first").write_text("a1\n")
+    (tmp_path / "ids").write_text("b2\n")
+    conf = tmp_path / "config.yaml"
+    conf.write_text(yaml.safe_dump({"unlearn_conf": {"requests_served": [
+        {"request": "first", "forget_list": str(tmp_path / "first"), "forget_key": "x", "num_forget_utts": 1}]}}))
+    out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/left_out "
+              f"--source_config {conf} --requests_dir {tmp_path}/requests {tmp_path}/ids").stdout.split()
+    assert out == ["1", "utterance", content_key(["a1", "b2"]), "2"]
+    assert (tmp_path / "left_out").read_text() == "a1\nb2\n"
+    # an earlier request whose list is gone and that was never purged cannot be left out
+    (tmp_path / "first").unlink()
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --source_config {conf} "
+               f"--requests_dir {tmp_path}/requests {tmp_path}/ids", check=False)
+    assert "served request first before, whose forget list" in proc.stderr and "was not purged" in proc.stderr
+
+
+def test_an_utterance_purged_before_is_named_as_such(tmp_path):
+    from espnet2_unlearn.purge.audit import salted_hashes
+
+    train = write_train(tmp_path)
+    requests = tmp_path / "requests"
+    requests.mkdir()
+    (requests / "old.json").write_text(json.dumps({"request": "old", "time": "2026-01-01T00:00:00+00:00",
+                                                   "utterance_id_hashes": {"salt": "ab",
+                                                                           "hashes": salted_hashes(["gone"], "ab")}}))
+    (tmp_path / "ids").write_text("a1\ngone\n")
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --requests_dir {requests} "
+               f"{tmp_path}/ids", check=False)
+    assert "utterance gone of the forget list was purged by request old (2026-01-01T00:00:00+00:00)" in proc.stderr
 
 
 def test_command_refuses_ids_outside_the_training_data(tmp_path):

@@ -138,6 +138,11 @@ def test_two_requests_in_a_row_purging_between(recipe):
     speaker = sorted(read_table(d / "data/train/spk2utt"))[2]
     forget1, ids1 = serve(d, speaker)
     run(f"{RUN} --stage 9 --forget_list {forget1}", cwd=d)
+    # its utterances cannot be asked for again
+    (d / "again").write_text(ids1[0] + "\n")
+    proc = run(f"{RUN} --stage 5 --stop_stage 5 --ser_exp exp/unlearn_forget_{speaker} --forget_list again", cwd=d,
+               check=False)
+    assert f"utterance {ids1[0]} of the forget list was purged by request forget_{speaker}" in proc.stderr
     # the second request is served by the model that served the first
     run(". ./path.sh && python -m espnet2_unlearn.bin.make_forget --num_utts 6 --seed 1 data/train data/second", cwd=d)
     ids2 = sorted(read_table(d / "data/second/utt2spk"))
@@ -163,3 +168,29 @@ def test_two_requests_in_a_row_purging_between(recipe):
     for request in (f"forget_{speaker}", "second"):
         run(f". ./path.sh && python -m espnet2_unlearn.bin.verify_purge --request {request}", cwd=d)
     assert len((d / "exp/requests/index.tsv").read_text().splitlines()) == 3
+
+
+def test_term_during_stage_5_leaves_nothing_behind(recipe):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    d = recipe
+    run(". ./path.sh && python -m espnet2_unlearn.bin.make_forget --num_utts 4 data/train data/f4", cwd=d)
+    # A run that would go on for long (target 0, many steps), stopped as
+    # Slurm stops a job: TERM to every process of it.
+    proc = subprocess.Popen(["bash", "-c", f"{RUN} --stage 5 --stop_stage 5 --forget_list data/f4 --unlearn_args "
+                             "'--max_steps 100000 --forget_target 0 --keep_derived_data true'"],
+                            cwd=d, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tmp = d / "exp/.unlearn_f4.tmp"
+    for _ in range(600):
+        if tmp.exists():
+            break
+        time.sleep(0.2)
+    assert tmp.exists(), proc.communicate()[0]
+    time.sleep(2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) != 0
+    assert not tmp.exists() and not (d / "exp/unlearn_f4").exists()
+    assert not list((d / "exp").glob(".forget_ids.*"))

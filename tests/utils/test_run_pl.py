@@ -60,3 +60,23 @@ def test_unknown_option_and_missing_job_in_log_name(tmp_path):
     assert "unknown option --bogus" in proc.stderr
     proc = run([RUN_PL, "JOB=1:2", str(tmp_path / "a.log"), "true"], check=False)
     assert "must contain JOB" in proc.stderr
+
+
+def test_term_goes_on_to_the_jobs_which_clean_up(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    # Each job makes a file and removes it when it gets TERM, as a stage does.
+    job = (f"touch {tmp_path}/part.JOB; trap 'rm -f {tmp_path}/part.JOB; exit 143' TERM; "
+           "sleep 60 & wait")
+    proc = subprocess.Popen([RUN_PL, "JOB=1:2", str(tmp_path / "t.JOB.log"), job])
+    for _ in range(100):
+        if all((tmp_path / f"part.{i}").exists() for i in (1, 2)):
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 143
+    assert not list(tmp_path.glob("part.*"))
+    for i in (1, 2):
+        assert re.search(r"# Ended \(code 143\)", (tmp_path / f"t.{i}.log").read_text())

@@ -39,6 +39,16 @@ def make_recipe_dir(path: Path) -> Path:
     return path
 
 
+def copy_recipe(src: Path, dest: Path, names=("conf", "data", "dump", "exp")) -> Path:
+    """A recipe dir of its own holding a copy of src's outputs (tests that
+    change them must not change a shared fixture)."""
+    d = make_recipe_dir(dest)
+    subprocess.run(["rm", "-r", str(d / "conf")], check=True)
+    for name in names:
+        subprocess.run(["cp", "-a", str(src / name), str(d / name)], check=True)
+    return d
+
+
 # Records its arguments, then runs the job script once per array index with
 # SLURM_ARRAY_TASK_ID set, writing each task's output where --output says.
 FAKE_SBATCH = r"""#!/usr/bin/env python3

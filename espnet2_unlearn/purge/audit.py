@@ -12,15 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
+from espnet2_unlearn.checksums import sha256_file
+
 INDEX = "index.tsv"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def salted_hashes(ids: Iterable[str], salt: str) -> List[str]:

@@ -9,7 +9,6 @@ the temporary directory is removed, so a failed run leaves nothing behind.
 
 import argparse
 import copy
-import hashlib
 import json
 import logging
 import resource
@@ -23,6 +22,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
+from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, retention_loss
@@ -39,14 +39,6 @@ HYPERPARAMETERS = (
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @torch.no_grad()
@@ -76,7 +68,7 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
                    forget: ForgetSet) -> Dict:
     """Unlearns, then writes the output dir; returns forget_report.json's content."""
     out = inputs.output_dir
-    source_hashes = {str(p): sha256(p) for p in (inputs.config_file, inputs.model_file)}
+    source_hashes = {str(p): sha256_file(p) for p in (inputs.config_file, inputs.model_file)}
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -87,7 +79,7 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
         report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp)
         report["source_sha256"] = source_hashes
         for p, h in source_hashes.items():
-            if sha256(Path(p)) != h:  # never expected: the source is only read
+            if sha256_file(Path(p)) != h:  # never expected: the source is only read
                 raise RuntimeError(f"source file {p} changed during unlearning")
         with open(tmp / "forget_report.json", "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)

@@ -4,7 +4,6 @@ holds no ids; an interrupted purge finishes when run again."""
 
 import hashlib
 import json
-import shutil
 import zipfile
 
 import kaldiio
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from helpers import TINY_DATA, make_recipe_dir, run
+from helpers import TINY_DATA, copy_recipe, run
 from espnet2_unlearn.data.kaldi_dir import read_table
 from espnet2_unlearn.purge import request as purge
 
@@ -21,12 +20,7 @@ RUN = f"./run.sh {TINY_DATA} --tag tiny"
 
 @pytest.fixture
 def recipe(tiny_recipe, tmp_path):
-    src, _ = tiny_recipe
-    d = make_recipe_dir(tmp_path / "recipe")
-    shutil.rmtree(d / "conf")
-    for name in ("conf", "data", "dump", "exp", "downloads"):
-        shutil.copytree(src / name, d / name, symlinks=True)
-    return d
+    return copy_recipe(tiny_recipe[0], tmp_path / "recipe", ("conf", "data", "dump", "exp", "downloads"))
 
 
 def tree_hashes(d, roots=("data", "dump", "exp", "downloads")):

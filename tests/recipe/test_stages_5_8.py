@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import yaml
 
-from helpers import TINY_DATA, make_recipe_dir, run
+from helpers import TINY_DATA, copy_recipe, make_recipe_dir, run
 from espnet2_unlearn.data.forget_list import content_key
 from espnet2_unlearn.data.kaldi_dir import read_table
 
@@ -17,12 +17,7 @@ STAGE5 = f"./run.sh --stage 5 --stop_stage 5 {TINY_DATA} --tag tiny --unlearn_ar
 
 @pytest.fixture
 def recipe(tiny_recipe, tmp_path):
-    src, _ = tiny_recipe
-    d = make_recipe_dir(tmp_path / "recipe")
-    shutil.rmtree(d / "conf")
-    for name in ("conf", "data", "dump", "exp"):
-        shutil.copytree(src / name, d / name, symlinks=True)
-    return d
+    return copy_recipe(tiny_recipe[0], tmp_path / "recipe", ("conf", "data", "dump", "exp"))
 
 
 def model_hashes(d):

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 import yaml
 
-from helpers import TINY_DATA, copy_recipe, make_recipe_dir, run
+from helpers import TINY_DATA, copy_recipe, run
 from espnet2_unlearn.data.forget_list import content_key
 from espnet2_unlearn.data.kaldi_dir import read_table
 

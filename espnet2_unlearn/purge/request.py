@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import shutil
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
@@ -139,7 +138,7 @@ def make_plan(ids: Sequence[str], root: Path, forget_list: Optional[Path], deriv
     return plan
 
 
-def filter_text(path: Path, forget: set) -> audit.Dict:
+def filter_text(path: Path, forget: set) -> Dict:
     """Drops the lines that mention a forgotten id; in spk2utt files drops
     the ids from their speaker's line (and a line left with no utterance)."""
     pattern = id_pattern(forget)
@@ -211,13 +210,9 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
         print("dry run: nothing was changed", flush=True)
         return None
 
-    speakers = Counter()
-    for wav_scp_dir in [(root / "data")]:
-        for utt2spk in wav_scp_dir.rglob("utt2spk"):
-            for utt, spk in read_table(utt2spk).items():
-                if utt in forget:
-                    speakers[spk] += 1
-    if state is None:
+    if state is None:  # read before anything changes; a resumed purge has it in its journal
+        speakers = {spk for utt2spk in (root / "data").rglob("utt2spk")
+                    for utt, spk in read_table(utt2spk).items() if utt in forget}
         state = {"request": request, "ids": sorted(forget), "audio": audio,
                  "speakers": len(speakers), "models_trained_on_them": holding}
     requests_dir.mkdir(parents=True, exist_ok=True)
@@ -255,7 +250,7 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
         "request": request,
         "time": audit.now(),
         "num_utterances": len(forget),
-        "num_speakers": state["speakers"] or len(speakers),
+        "num_speakers": state["speakers"],
         "utterance_id_hashes": {"algorithm": "sha256(salt + utterance id), hex", "salt": salt,
                                 "hashes": audit.salted_hashes(forget, salt)},
         "models": {"source": audit.model_entry(source_model),

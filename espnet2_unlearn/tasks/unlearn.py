@@ -22,6 +22,7 @@ from espnet2.tasks.cls import CLSTask
 from espnet2.schedulers.abs_scheduler import AbsBatchStepScheduler
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 from espnet2.utils.types import str2bool, str2triple_str, str_or_none
+from espnet2_unlearn.unlearn.adversarial import NormaliserError, check_normaliser
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
 from espnet2_unlearn.unlearn.runner import run_unlearning
@@ -78,8 +79,10 @@ class UnlearnTask(CLSTask):
                            help="Random relabeling, gradient ascent on the true label, or no forget term")
         group.add_argument("--adv_num", type=int, default=2, help="K: adversarial examples per forget utterance")
         group.add_argument("--adv_steps", type=int, default=10, help="S: PGD steps")
-        group.add_argument("--adv_step_size", type=float, default=0.1, help="alpha: PGD step size")
-        group.add_argument("--adv_clip", type=float, default=0.5, help="tau: L-inf radius of the perturbation")
+        group.add_argument("--adv_step_size", type=float, default=0.04,
+                           help="alpha: PGD step size, in standard deviations of each feature after the normaliser")
+        group.add_argument("--adv_clip", type=float, default=0.2,
+                           help="tau: L-inf radius of the perturbation, in the same units")
         group.add_argument("--adv_weight", type=float, default=1.0, help="beta: weight of the adversarial term (0: off)")
         group.add_argument("--adv_target", type=str, default="hard", choices=["hard", "soft"],
                            help="label of an adversarial example: the original model's prediction (hard) "
@@ -167,6 +170,11 @@ class UnlearnTask(CLSTask):
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
         torch.backends.cudnn.deterministic = args.cudnn_deterministic
         model = cls.build_model(args)
+        if args.adv_weight > 0 and args.adv_num > 0:
+            try:
+                check_normaliser(model)
+            except NormaliserError as e:
+                raise UnlearnError(str(e)) from e
         optimizer = cls.build_optimizers(args, model)[0]
         scheduler = cls.build_scheduler(args, optimizer)
         forget = cls.build_forget_set(args, inputs)

@@ -88,7 +88,10 @@ class UnlearnTask(CLSTask):
                            help="label of an adversarial example: the original model's prediction (hard) "
                                 "or its class distribution (soft)")
         group.add_argument("--elastic_weight", type=float, default=1.0,
-                           help="lambda: weight of the elastic penalty (0: off)")
+                           help="lambda: strength of the elastic anchoring (0: off)")
+        group.add_argument("--elastic_mode", type=str, default="penalty", choices=["penalty", "update"],
+                           help="penalty: lambda/2 sum omega (theta - theta0)^2 in the loss; update: each step's "
+                           "change of a weight divided by 1 + lambda omega")
         group.add_argument("--forget_target", type=forget_target, default="auto",
                            help="Stop when the forget set's accuracy is at or below this (or its median loss at "
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")

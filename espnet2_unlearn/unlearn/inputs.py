@@ -32,7 +32,7 @@ class UnlearnInputs:
 
 
 CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train", "eval"),
-           "adv_target": ("hard", "soft"), "stop_metric": ("acc", "loss"),
+           "adv_target": ("hard", "soft"), "elastic_mode": ("penalty", "update"), "stop_metric": ("acc", "loss"),
            "forget_request": ("utterance", "speaker")}
 
 

@@ -26,7 +26,8 @@ from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, retention_loss
-from espnet2_unlearn.unlearn.elastic import elastic_penalty, elastic_weights, mas_importance
+from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
+                                            mas_importance)
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
@@ -35,7 +36,7 @@ from espnet2_unlearn.unlearn.stopping import StopRule
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
     "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
-    "elastic_weight", "forget_target", "stop_metric", "forget_request", "max_steps",
+    "elastic_weight", "elastic_mode", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -106,8 +107,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     acc0, loss0 = score(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
                  f"target {args.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
-    retention = _retention(args, model, original, forget, len(inputs.classes))
-    steps, acc, med, reached = _update(args, model, optimizer, scheduler, forget, retention,
+    retention = build_retention(args, model, original, forget, len(inputs.classes))
+    steps, acc, med, reached, step_log = update_until_target(args, model, optimizer, scheduler, forget, retention,
                                        StopRule(args.stop_metric, inputs.target, args.max_steps), acc0, loss0)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
@@ -139,10 +140,12 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
             "attack_success_rate": None if adv is None else adv.success_rate,
         },
         "derived_data_kept": bool(args.keep_derived_data),
+        # Per step: each term's value and its share of the gradient.
+        "step_log": step_log,
     }
 
 
-def _retention(args, model, original, forget: ForgetSet, num_classes: int) -> Retention:
+def build_retention(args, model, original, forget: ForgetSet, num_classes: int) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable)."""
     relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
@@ -162,49 +165,77 @@ def _retention(args, model, original, forget: ForgetSet, num_classes: int) -> Re
     return Retention(relabels, adv, weights, anchor)
 
 
-def _update(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med):
+def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[str, torch.Tensor]]):
+    """Each term's gradient over the trainable parameters (the terms come
+    from separate forward passes, so this costs what one backward of their
+    sum would), set as the parameters' .grad; returns each term's share of
+    the total gradient, <g_term, g> / |g|^2 (the shares add up to 1)."""
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    per_term = {}
+    for name, loss in losses.items():
+        grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+        per_term[name] = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
+    if elastic is not None:
+        per_term["elastic"] = [elastic.get(n, torch.zeros_like(p)) for n, p in params.items()]
+    total = [sum(gs) for gs in zip(*per_term.values())]
+    for p, g in zip(params.values(), total):
+        p.grad = g.clone()
+    norm2 = sum(float((g * g).sum()) for g in total)
+    return {name: (sum(float((a * b).sum()) for a, b in zip(gs, total)) / norm2 if norm2 > 0 else 0.0)
+            for name, gs in per_term.items()}
+
+
+def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med):
     """Steps until the forget set reaches the target or max_steps: returns
-    (steps, forget accuracy, median loss, reached)."""
-    device = forget.labels.device
+    (steps, forget accuracy, median loss, reached, per-step log)."""
     generator = torch.Generator().manual_seed(args.seed)
     # Dropout on (train) or off (eval) during the updates; off keeps the
     # adversarial examples where theta0 labelled them.
     model.train(args.update_mode == "train")
-    steps = 0
+    steps, log = 0, []
     reached = rule.reached(acc, med)
     while not reached and steps < args.max_steps:
         steps += 1
         idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
-        terms = {}
-        total = torch.zeros((), device=device)
+        terms, losses = {}, {}
         if args.forget_loss != "none":
             x, lengths = pad([forget.speech[i] for i in idx])
             terms["forget"] = forget_loss(logits_of(model, x, lengths), forget.labels[idx], r.relabels[idx],
                                           args.forget_loss)
-            total = total + terms["forget"]
+            losses["forget"] = terms["forget"]
         if r.adv is not None:
             a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
             x, lengths = pad([r.adv.speech[i] for i in a_idx])
             terms["adv"] = retention_loss(logits_of(model, x, lengths), r.adv, a_idx, args.adv_target)
-            total = total + args.adv_weight * terms["adv"]
+            losses["adv"] = args.adv_weight * terms["adv"]
+        elastic = None
         if r.weights is not None:
-            terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
-            total = total + args.elastic_weight / 2 * terms["elastic"]
-        if not terms:
+            with torch.no_grad():
+                terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
+            if args.elastic_mode == "penalty":
+                elastic = elastic_gradient(model, r.anchor, r.weights, args.elastic_weight)
+        if not losses:
             raise UnlearnError("every loss term is switched off: nothing to optimise")
         optimizer.zero_grad(set_to_none=True)
-        total.backward()
+        shares = _gradients(model, losses, elastic)
         if args.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
+        before = ({n: p.detach().clone() for n, p in model.named_parameters() if n in r.weights}
+                  if r.weights is not None and args.elastic_mode == "update" else None)
         optimizer.step()
+        if before is not None:
+            damp_update(model, before, r.weights, args.elastic_weight)
         if scheduler is not None:
             scheduler.step()
         acc, med = score(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med)
-        logging.info(f"step {steps}/{args.max_steps}: loss {float(total):.4f} ("
-                     + ", ".join(f"{k} {float(v):.4f}" for k, v in terms.items())
-                     + f"), forget accuracy {acc:.3f}, median loss {med:.3f}")
-    return steps, acc, med, reached
+        log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
+                    "forget_accuracy": acc, "forget_median_loss": med})
+        logging.info(f"step {steps}/{args.max_steps}: "
+                     + ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
+                     + "; gradient share " + ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
+                     + f"; forget accuracy {acc:.3f}, median loss {med:.3f}")
+    return steps, acc, med, reached, log
 
 
 def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, tmp: Path) -> Dict:

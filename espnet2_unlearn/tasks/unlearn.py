@@ -24,6 +24,7 @@ from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 from espnet2.utils.types import str2bool, str2triple_str, str_or_none
 from espnet2_unlearn.unlearn.adversarial import NormaliserError, check_normaliser
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
+from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
 from espnet2_unlearn.unlearn.runner import run_unlearning
 
@@ -166,13 +167,18 @@ class UnlearnTask(CLSTask):
     def main_worker(cls, args: argparse.Namespace):
         logging.basicConfig(level=args.log_level,
                             format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+        phases = Phases()
+        startup = process_age_s()  # interpreter, imports, option parsing
+        if startup is not None:
+            phases.seconds["startup"] = startup
         cls.check_options(args)
         inputs = check_inputs(args)
         set_all_random_seed(args.seed)
         torch.backends.cudnn.enabled = args.cudnn_enabled
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
         torch.backends.cudnn.deterministic = args.cudnn_deterministic
-        model = cls.build_model(args)
+        with phases("load"):
+            model = cls.build_model(args)
         if args.adv_weight > 0 and args.adv_num > 0:
             try:
                 check_normaliser(model)
@@ -180,5 +186,6 @@ class UnlearnTask(CLSTask):
                 raise UnlearnError(str(e)) from e
         optimizer = cls.build_optimizers(args, model)[0]
         scheduler = cls.build_scheduler(args, optimizer)
-        forget = cls.build_forget_set(args, inputs)
-        run_unlearning(args, inputs, model, optimizer, scheduler, forget)
+        with phases("load"):
+            forget = cls.build_forget_set(args, inputs)
+        run_unlearning(args, inputs, model, optimizer, scheduler, forget, phases)

@@ -24,12 +24,13 @@ import yaml
 
 from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
-from espnet2_unlearn.model_calls import logits_of, pad
+from espnet2_unlearn.model_calls import batched_logits, logits_of, pad
 from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, retention_loss
 from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
                                             mas_importance)
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
+from espnet2_unlearn.unlearn.phases import Phases
 from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
 from espnet2_unlearn.unlearn.stopping import StopRule
 
@@ -45,12 +46,9 @@ HYPERPARAMETERS = (
 @torch.no_grad()
 def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
     """Accuracy on the true labels and median per-utterance loss, in eval
-    mode, one utterance at a time as espnet2.bin.cls_inference does (padding
-    in a batch can move an utterance across a decision boundary)."""
-    was_training = model.training
-    model.eval()
-    logits = torch.cat([logits_of(model, *pad([s])) for s in speech])
-    model.train(was_training)
+    mode, in batches of equal length (the same as one utterance at a time,
+    as espnet2.bin.cls_inference scores: model_calls.batched_logits)."""
+    logits = batched_logits(model, speech)
     losses = F.cross_entropy(logits, labels, reduction="none")
     return float((logits.argmax(-1) == labels).float().mean()), float(losses.median())
 
@@ -66,9 +64,10 @@ class Retention:
 
 
 def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optimizer, scheduler,
-                   forget: ForgetSet) -> Dict:
+                   forget: ForgetSet, phases: Optional[Phases] = None) -> Dict:
     """Unlearns, then writes the output dir; returns forget_report.json's content."""
     out = inputs.output_dir
+    phases = phases or Phases()
     source_hashes = {str(p): sha256_file(p) for p in (inputs.config_file, inputs.model_file)}
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -77,7 +76,7 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     handler.setFormatter(logging.Formatter("%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     try:
-        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp)
+        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp, phases)
         report["source_sha256"] = source_hashes
         for p, h in source_hashes.items():
             if sha256_file(Path(p)) != h:  # never expected: the source is only read
@@ -97,24 +96,28 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     return report
 
 
-def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path) -> Dict:
+def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path,
+             phases: Phases) -> Dict:
     original = copy.deepcopy(model).eval()
     for p in original.parameters():
         p.requires_grad_(False)
     logging.info(f"forget set: {len(forget)} utterances ({args.forget_request} request); classes: {inputs.classes}")
 
     t0 = time.perf_counter()
-    acc0, loss0 = score(model, forget.speech, forget.labels)
+    with phases("first_scoring"):
+        acc0, loss0 = score(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
                  f"target {args.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
-    retention = build_retention(args, model, original, forget, len(inputs.classes))
-    steps, acc, med, reached, step_log = update_until_target(args, model, optimizer, scheduler, forget, retention,
-                                       StopRule(args.stop_metric, inputs.target, args.max_steps), acc0, loss0)
+    retention = build_retention(args, model, original, forget, len(inputs.classes), phases)
+    steps, acc, med, reached, step_log = update_until_target(
+        args, model, optimizer, scheduler, forget, retention, StopRule(args.stop_metric, inputs.target, args.max_steps),
+        acc0, loss0, phases)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
 
-    hyper = _save(args, inputs, model, retention, forget, tmp)
+    with phases("saving"):
+        hyper = _save(args, inputs, model, retention, forget, tmp)
     adv = retention.adv
     return {
         "source_model": str(inputs.model_file),
@@ -140,25 +143,33 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
             "attack_success_rate": None if adv is None else adv.success_rate,
         },
         "derived_data_kept": bool(args.keep_derived_data),
+        # Seconds per phase: startup (interpreter and imports), load (model and
+        # forget set), first_scoring, pgd, mas, steps (updates), scoring (after
+        # each update), saving.
+        "phases_s": phases.seconds,
         # Per step: each term's value and its share of the gradient.
         "step_log": step_log,
     }
 
 
-def build_retention(args, model, original, forget: ForgetSet, num_classes: int) -> Retention:
+def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
+                    phases: Optional[Phases] = None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable)."""
+    phases = phases or Phases()
     relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
     adv = None
     if args.adv_weight > 0 and args.adv_num > 0:
-        adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
-                                   args.adv_step_size, args.adv_steps, args.seed, args.batch_size)
+        with phases("pgd"):
+            adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
+                                       args.adv_step_size, args.adv_steps, args.seed, args.batch_size)
         logging.info(f"adversarial examples: {len(adv.labels)}, attack success rate {adv.success_rate:.3f}")
     weights = anchor = None
     if args.elastic_weight > 0:
         trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-        weights = {n: w for n, w in elastic_weights(mas_importance(copy.deepcopy(original).requires_grad_(True),
-                                                                   forget)).items() if n in trainable}
+        with phases("mas"):
+            importance = mas_importance(copy.deepcopy(original).requires_grad_(True), forget)
+        weights = {n: w for n, w in elastic_weights(importance).items() if n in trainable}
         anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
         mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
@@ -185,9 +196,11 @@ def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[st
             for name, gs in per_term.items()}
 
 
-def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med):
+def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
+                        phases: Optional[Phases] = None):
     """Steps until the forget set reaches the target or max_steps: returns
     (steps, forget accuracy, median loss, reached, per-step log)."""
+    phases = phases or Phases()
     generator = torch.Generator().manual_seed(args.seed)
     # Dropout on (train) or off (eval) during the updates; off keeps the
     # adversarial examples where theta0 labelled them.
@@ -196,38 +209,40 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
     reached = rule.reached(acc, med)
     while not reached and steps < args.max_steps:
         steps += 1
-        idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
-        terms, losses = {}, {}
-        if args.forget_loss != "none":
-            x, lengths = pad([forget.speech[i] for i in idx])
-            terms["forget"] = forget_loss(logits_of(model, x, lengths), forget.labels[idx], r.relabels[idx],
-                                          args.forget_loss)
-            losses["forget"] = terms["forget"]
-        if r.adv is not None:
-            a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
-            x, lengths = pad([r.adv.speech[i] for i in a_idx])
-            terms["adv"] = retention_loss(logits_of(model, x, lengths), r.adv, a_idx, args.adv_target)
-            losses["adv"] = args.adv_weight * terms["adv"]
-        elastic = None
-        if r.weights is not None:
-            with torch.no_grad():
-                terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
-            if args.elastic_mode == "penalty":
-                elastic = elastic_gradient(model, r.anchor, r.weights, args.elastic_weight)
-        if not losses:
-            raise UnlearnError("every loss term is switched off: nothing to optimise")
-        optimizer.zero_grad(set_to_none=True)
-        shares = _gradients(model, losses, elastic)
-        if args.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
-        before = ({n: p.detach().clone() for n, p in model.named_parameters() if n in r.weights}
-                  if r.weights is not None and args.elastic_mode == "update" else None)
-        optimizer.step()
-        if before is not None:
-            damp_update(model, before, r.weights, args.elastic_weight)
-        if scheduler is not None:
-            scheduler.step()
-        acc, med = score(model, forget.speech, forget.labels)
+        with phases("steps"):
+            idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
+            terms, losses = {}, {}
+            if args.forget_loss != "none":
+                x, lengths = pad([forget.speech[i] for i in idx])
+                terms["forget"] = forget_loss(logits_of(model, x, lengths), forget.labels[idx], r.relabels[idx],
+                                              args.forget_loss)
+                losses["forget"] = terms["forget"]
+            if r.adv is not None:
+                a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
+                x, lengths = pad([r.adv.speech[i] for i in a_idx])
+                terms["adv"] = retention_loss(logits_of(model, x, lengths), r.adv, a_idx, args.adv_target)
+                losses["adv"] = args.adv_weight * terms["adv"]
+            elastic = None
+            if r.weights is not None:
+                with torch.no_grad():
+                    terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
+                if args.elastic_mode == "penalty":
+                    elastic = elastic_gradient(model, r.anchor, r.weights, args.elastic_weight)
+            if not losses:
+                raise UnlearnError("every loss term is switched off: nothing to optimise")
+            optimizer.zero_grad(set_to_none=True)
+            shares = _gradients(model, losses, elastic)
+            if args.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
+            before = ({n: p.detach().clone() for n, p in model.named_parameters() if n in r.weights}
+                      if r.weights is not None and args.elastic_mode == "update" else None)
+            optimizer.step()
+            if before is not None:
+                damp_update(model, before, r.weights, args.elastic_weight)
+            if scheduler is not None:
+                scheduler.step()
+        with phases("scoring"):
+            acc, med = score(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med)
         log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
                     "forget_accuracy": acc, "forget_median_loss": med})

@@ -7,6 +7,7 @@ import copy
 import pytest
 import torch
 
+from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.runner import build_retention, score, update_until_target
 from espnet2_unlearn.unlearn.stopping import StopRule
 from tiny_model import tiny_forget_set, tiny_model
@@ -66,3 +67,15 @@ def test_each_step_logs_every_term_and_its_gradient_share():
     assert log[0]["terms"]["elastic"] == 0.0 and log[-1]["terms"]["elastic"] > 0.0
     *_, log = run_steps(options(elastic_mode="update"))
     assert set(log[0]["gradient_share"]) == {"forget", "adv"}  # the update mode adds no gradient
+
+
+def test_batched_scoring_equals_one_utterance_at_a_time(tmp_path):
+    model = tiny_model(stats_file=tmp_path / "s.npz")
+    forget = tiny_forget_set(n=20, mean=6.0, std=2.0)  # lengths 12-19: some equal, some not
+    assert len({s.shape[0] for s in forget.speech}) < 20
+    with torch.no_grad():
+        one = torch.cat([logits_of(model, *pad([s])) for s in forget.speech])
+    losses = torch.nn.functional.cross_entropy(one, forget.labels, reduction="none")
+    acc, med = score(model, forget.speech, forget.labels)
+    assert acc == float((one.argmax(-1) == forget.labels).float().mean())
+    assert med == pytest.approx(float(losses.median()), abs=1e-6)

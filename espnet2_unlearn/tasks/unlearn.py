@@ -93,6 +93,9 @@ class UnlearnTask(CLSTask):
         group.add_argument("--elastic_mode", type=str, default="penalty", choices=["penalty", "update"],
                            help="penalty: lambda/2 sum omega (theta - theta0)^2 in the loss; update: each step's "
                            "change of a weight divided by 1 + lambda omega")
+        group.add_argument("--saliency_fraction", type=float, default=1.0,
+                           help="share of the weights of each tensor that may move: those the forget set relies "
+                           "on most (1: all)")
         group.add_argument("--forget_target", type=forget_target, default="auto",
                            help="Stop when the forget set's accuracy is at or below this (or its median loss at "
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")

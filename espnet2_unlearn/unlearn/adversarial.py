@@ -9,7 +9,7 @@ means the same on every corpus: with global_mvn, adv_clip 0.2 allows 0.2
 standard deviations of each log-mel band."""
 
 from dataclasses import dataclass
-from typing import List
+from typing import List, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -115,6 +115,19 @@ def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: in
         speech += [x_adv[i, : lengths[i]] for i in range(len(idx))]
     probs = torch.cat(probs) if probs else torch.zeros(0, num_classes)
     return AdversarialSet(speech=speech, labels=probs.argmax(-1), probs=probs, targets=flat_targets, sources=sources)
+
+
+def max_distance(model, adv: AdversarialSet, forget: ForgetSet) -> Tuple[float, float]:
+    """The largest L-inf distance of an example from its source utterance, in
+    feature units and in adv_clip's units (feature_scale of the source)."""
+    worst, worst_scaled = 0.0, 0.0
+    for x, src in zip(adv.speech, adv.sources.tolist()):
+        source = forget.speech[src]
+        diff = (x.to(source) - source).abs()
+        scale = feature_scale(model, source[None], torch.tensor([len(source)], device=source.device))[0]
+        worst = max(worst, float(diff.max()))
+        worst_scaled = max(worst_scaled, float((diff / scale).max()))
+    return worst, worst_scaled
 
 
 def retention_loss(logits: torch.Tensor, adv: AdversarialSet, idx: torch.Tensor, target: str) -> torch.Tensor:

@@ -42,6 +42,7 @@ CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train"
 NUMBERS = {
     "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
     "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
+    "saliency_fraction": (0, False),
 }
 INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size")
 
@@ -62,6 +63,8 @@ def check_numbers(args: argparse.Namespace) -> None:
         check_number(name, getattr(args, name), low, inclusive, name in INTEGERS)
     if "lr" in (args.optim_conf or {}):
         check_number("optim_conf lr", args.optim_conf["lr"], 0, False)
+    if args.saliency_fraction > 1:
+        raise UnlearnError(f"--saliency_fraction must be at most 1, got {args.saliency_fraction}")
 
 
 def check_inputs(args: argparse.Namespace) -> UnlearnInputs:

@@ -25,9 +25,10 @@ import yaml
 from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import batched_logits, logits_of, pad
-from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, retention_loss
+from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, max_distance, retention_loss
 from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
                                             mas_importance)
+from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.phases import Phases
@@ -37,7 +38,7 @@ from espnet2_unlearn.unlearn.stopping import StopRule
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
     "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
-    "elastic_weight", "elastic_mode", "forget_target", "stop_metric", "forget_request", "max_steps",
+    "elastic_weight", "elastic_mode", "saliency_fraction", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -61,6 +62,7 @@ class Retention:
     adv: Optional[AdversarialSet]
     weights: Optional[Dict[str, torch.Tensor]]
     anchor: Optional[Dict[str, torch.Tensor]]
+    mask: Optional[Dict[str, torch.Tensor]] = None  # weights that may move (None: all)
 
 
 def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optimizer, scheduler,
@@ -119,6 +121,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     with phases("saving"):
         hyper = _save(args, inputs, model, retention, forget, tmp)
     adv = retention.adv
+    distance = (None, None) if adv is None else max_distance(original, adv, forget)
     return {
         "source_model": str(inputs.model_file),
         "source_config": str(inputs.config_file),
@@ -141,6 +144,9 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "adversarial": {
             "num_examples": 0 if adv is None else len(adv.labels),
             "attack_success_rate": None if adv is None else adv.success_rate,
+            # L-inf, over all examples: in feature units, and in adv_clip's units
+            "max_distance": distance[0],
+            "max_distance_in_clip_units": distance[1],
         },
         "derived_data_kept": bool(args.keep_derived_data),
         # Seconds per phase: startup (interpreter and imports), load (model and
@@ -164,16 +170,21 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
             adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
                                        args.adv_step_size, args.adv_steps, args.seed, args.batch_size)
         logging.info(f"adversarial examples: {len(adv.labels)}, attack success rate {adv.success_rate:.3f}")
-    weights = anchor = None
-    if args.elastic_weight > 0:
-        trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    weights = anchor = mask = importance = None
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    if args.elastic_weight > 0 or args.saliency_fraction < 1:
         with phases("mas"):
             importance = mas_importance(copy.deepcopy(original).requires_grad_(True), forget)
+    if args.saliency_fraction < 1:
+        mask = saliency_mask({n: imp for n, imp in importance.items() if n in trainable}, args.saliency_fraction)
+        logging.info(f"saliency mask: {sum(int(m.sum()) for m in mask.values())} of "
+                     f"{sum(m.numel() for m in mask.values())} weights may move")
+    if args.elastic_weight > 0:
         weights = {n: w for n, w in elastic_weights(importance).items() if n in trainable}
         anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
         mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
-    return Retention(relabels, adv, weights, anchor)
+    return Retention(relabels, adv, weights, anchor, mask)
 
 
 def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[str, torch.Tensor]]):
@@ -232,6 +243,8 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
                 raise UnlearnError("every loss term is switched off: nothing to optimise")
             optimizer.zero_grad(set_to_none=True)
             shares = _gradients(model, losses, elastic)
+            if r.mask is not None:
+                mask_gradients(model, r.mask)
             if args.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
             before = ({n: p.detach().clone() for n, p in model.named_parameters() if n in r.weights}

@@ -5,7 +5,7 @@ import pytest
 from espnet2.layers.utterance_mvn import UtteranceMVN
 
 from espnet2_unlearn.unlearn.adversarial import (NormaliserError, check_normaliser, draw_targets, feature_scale,
-                                                 make_adversarial_set, retention_loss, targeted_pgd)
+                                                 make_adversarial_set, max_distance, retention_loss, targeted_pgd)
 from espnet2_unlearn.model_calls import logits_of, pad
 from tiny_model import tiny_forget_set, tiny_model
 
@@ -83,6 +83,9 @@ def test_kept_examples_stay_within_adv_clip_of_their_source_with_global_mvn(tmp_
         assert (example - forget.speech[src]).abs().max() <= 0.5 * 2 + 1e-5
         assert (example - forget.speech[src]).abs().max() > 0.5  # the radius is used, in those units
     assert all(torch.equal(a, b) for a, b in zip(kept, forget.speech))
+    # the report's distances say the same
+    worst, worst_in_clip_units = max_distance(model, adv, forget)
+    assert 0.5 < worst <= 0.5 * 2 + 1e-5 and 0.25 < worst_in_clip_units <= 0.5 + 1e-4
     # and their labels are what the model says about them as stored
     with torch.no_grad():
         for example, y in zip(adv.speech, adv.labels):

@@ -5,7 +5,7 @@ import pytest
 from espnet2_unlearn.unlearn.inputs import UnlearnError, check_numbers
 
 DEFAULTS = dict(adv_num=2, adv_steps=10, adv_step_size=0.1, adv_clip=0.5, adv_weight=1.0, elastic_weight=1.0,
-                max_steps=100, batch_size=32, optim_conf={"lr": 1e-4})
+                max_steps=100, batch_size=32, saliency_fraction=1.0, optim_conf={"lr": 1e-4})
 
 
 def args(**kw):
@@ -31,6 +31,8 @@ def test_defaults_and_switched_off_terms_pass():
     ("elastic_weight", True, "--elastic_weight must be a number"),
     ("max_steps", 0, "--max_steps must be at least 1"),
     ("batch_size", 0, "--batch_size must be at least 1"),
+    ("saliency_fraction", 0, "--saliency_fraction must be greater than 0"),
+    ("saliency_fraction", 1.5, "--saliency_fraction must be at most 1, got 1.5"),
     ("optim_conf", {"lr": 0}, "--optim_conf lr must be greater than 0"),
     ("optim_conf", {"lr": "fast"}, "--optim_conf lr must be a number, got 'fast'"),
 ])

@@ -16,13 +16,13 @@ from tiny_model import tiny_forget_set, tiny_model
 def options(**kw):
     base = dict(seed=0, batch_size=8, max_steps=5, forget_loss="relabel", adv_num=2, adv_steps=3,
                 adv_step_size=0.04, adv_clip=0.2, adv_weight=1.0, adv_target="hard", elastic_weight=1.0,
-                elastic_mode="penalty", update_mode="eval", grad_clip=0.0, grad_clip_type=2.0)
+                elastic_mode="penalty", saliency_fraction=1.0, update_mode="eval", grad_clip=0.0, grad_clip_type=2.0)
     return argparse.Namespace(**{**base, **kw})
 
 
 def run_steps(args):
     """Five Adam steps (no stopping) from the same model; returns the
-    model before, after, the elastic weights and the step log."""
+    model before, after, the elastic weights, the saliency mask and the step log."""
     model, forget = tiny_model(), tiny_forget_set(n=8)
     original = copy.deepcopy(model).eval().requires_grad_(False)
     retention = build_retention(args, model, original, forget, 4)
@@ -31,7 +31,7 @@ def run_steps(args):
     steps, _, _, _, log = update_until_target(args, model, optimizer, None, forget, retention,
                                               StopRule("acc", -1.0, args.max_steps), acc, med)
     assert steps == args.max_steps
-    return original, model, retention.weights, log
+    return original, model, retention.weights, retention.mask, log
 
 
 def movement(original, model, weights, high: bool):
@@ -79,3 +79,14 @@ def test_batched_scoring_equals_one_utterance_at_a_time(tmp_path):
     acc, med = score(model, forget.speech, forget.labels)
     assert acc == float((one.argmax(-1) == forget.labels).float().mean())
     assert med == pytest.approx(float(losses.median()), abs=1e-6)
+
+
+def test_saliency_mask_keeps_the_other_weights_exactly_where_they_were():
+    original, model, _, mask, _ = run_steps(options(saliency_fraction=0.2, elastic_weight=0.0))
+    before, after = dict(original.named_parameters()), dict(model.named_parameters())
+    for name, keep in mask.items():
+        # the most important 20 % of each tensor (at least one weight)
+        assert int(keep.sum()) == max(1, -(-keep.numel() * 2 // 10))
+        assert torch.equal(after[name][~keep], before[name][~keep])
+    moved = torch.cat([(after[n] - before[n])[m].abs().flatten() for n, m in mask.items()])
+    assert float(moved.mean()) > 1e-4

@@ -26,11 +26,11 @@ import compare  # noqa: E402  (bench/compare.py: forget lists and runs)
 SETTINGS = {
     "default": "",
     "relabel": "--adv_weight 0 --elastic_weight 0",
-    "lr3e-5": "--optim_conf lr=3e-5 --max_steps 300",
-    "lr1e-5": "--optim_conf lr=1e-5 --max_steps 600",
+    "lr3e-5": "--optim_conf lr=3.0e-5 --max_steps 300",
+    "lr1e-5": "--optim_conf lr=1.0e-5 --max_steps 600",
     "update10": "--elastic_mode update --elastic_weight 10",
     "update100": "--elastic_mode update --elastic_weight 100",
-    "lr1e-5_update10": "--optim_conf lr=1e-5 --max_steps 600 --elastic_mode update --elastic_weight 10",
+    "lr1e-5_update10": "--optim_conf lr=1.0e-5 --max_steps 600 --elastic_mode update --elastic_weight 10",
     "adv3": "--adv_weight 3",
     "soft": "--adv_target soft",
     "clip0.1": "--adv_clip 0.1 --adv_step_size 0.02",
@@ -40,9 +40,9 @@ SETTINGS = {
     "eval_mode": "--update_mode eval",
     "salient0.1": "--saliency_fraction 0.1",
     "salient0.01": "--saliency_fraction 0.01",
-    "salient0.01_lr1e-5": "--saliency_fraction 0.01 --optim_conf lr=1e-5 --max_steps 600",
-    "sgd1e-2": "--optim sgd --optim_conf lr=1e-2 --optim_conf momentum=0.9 --max_steps 300",
-    "sgd3e-2": "--optim sgd --optim_conf lr=3e-2 --optim_conf momentum=0.9 --max_steps 300",
+    "salient0.01_lr1e-5": "--saliency_fraction 0.01 --optim_conf lr=1.0e-5 --max_steps 600",
+    "sgd1e-2": "--optim sgd --optim_conf lr=1.0e-2 --optim_conf momentum=0.9 --max_steps 300",
+    "sgd3e-2": "--optim sgd --optim_conf lr=3.0e-2 --optim_conf momentum=0.9 --max_steps 300",
 }
 
 

@@ -53,7 +53,15 @@ def check_number(name: str, value, low, inclusive: bool, integer: bool = False) 
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
             or (integer and value != int(value)):
-        raise UnlearnError(f"--{name} must be {kind}, got {value!r}")
+        hint = ""
+        if isinstance(value, str):
+            try:
+                float(value)
+                # YAML 1.1 (ESPnet's config files and --optim_conf) reads 1e-5 as text
+                hint = f" (YAML reads it as text: write it with a decimal point, e.g. {float(value):.1e})"
+            except ValueError:
+                pass
+        raise UnlearnError(f"--{name} must be {kind}, got {value!r}{hint}")
     if value < low or (value == low and not inclusive):
         raise UnlearnError(f"--{name} must be {'at least' if inclusive else 'greater than'} {low}, got {value}")
 

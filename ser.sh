@@ -481,7 +481,14 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
       --model "${inference_model}" --output "${ser_exp}/decode_${inference_model%.pth}/${dset}/scores.json" \
       "${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
   done
-  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json"
+  # The training data's importance of each weight, for selective dampening
+  # (stage 5 --dampening_alpha), which then reads no training data.
+  rm -f "${ser_exp}/train_importance.pth"
+  ${python} -m espnet2_unlearn.bin.train_importance --model_dir "${ser_exp}" --model_file "${inference_model}" \
+    --data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
+    --data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" > "${ser_exp}/train_importance.log" 2>&1 \
+    || die "computing ${ser_exp}/train_importance.pth failed: see ${ser_exp}/train_importance.log"
+  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json, ${ser_exp}/train_importance.pth"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then

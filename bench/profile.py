@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PHASES = ("startup", "load", "first_scoring", "pgd", "mas", "steps", "scoring", "saving")
+PHASES = ("startup", "load", "first_scoring", "dampening", "pgd", "mas", "steps", "scoring", "saving")
 
 
 def profile_run(size: int, seed: int, args) -> dict:

@@ -42,6 +42,13 @@ SETTINGS = {
     "salient0.01": "--saliency_fraction 0.01",
     "salient0.01_lr1e-5": "--saliency_fraction 0.01 --optim_conf lr=1.0e-5 --max_steps 600",
     "sgd1e-2": "--optim sgd --optim_conf lr=1.0e-2 --optim_conf momentum=0.9 --max_steps 300",
+    "ascent": "--forget_loss ascent",
+    "ascent_lr3e-5": "--forget_loss ascent --optim_conf lr=3.0e-5 --max_steps 300",
+    "ascent_salient0.1": "--forget_loss ascent --saliency_fraction 0.1",
+    "dampen10": "--dampening_alpha 10",
+    "dampen3": "--dampening_alpha 3",
+    "dampen1.5": "--dampening_alpha 1.5",
+    "dampen10_lr1e-5": "--dampening_alpha 10 --optim_conf lr=1.0e-5 --max_steps 600",
     "sgd3e-2": "--optim sgd --optim_conf lr=3.0e-2 --optim_conf momentum=0.9 --max_steps 300",
 }
 
@@ -74,7 +81,8 @@ def summary(name, runs, reports):
         "steps": mean([rep["steps"] for rep in reports]),
         "compute_s": mean([rep["compute_time_s"] for rep in reports]),
         "attack_success": mean([a.get("attack_success_rate") for a in adv]),
-        "max_distance": max((a.get("max_distance_in_clip_units") or 0 for a in adv), default=None),
+        "max_distance": max((a["max_distance_in_clip_units"] for a in adv
+                             if a.get("max_distance_in_clip_units") is not None), default=None),
         "gradient_share": {t: sum(v) / len(v) for t, v in shares.items()},
     }
 

@@ -96,6 +96,12 @@ class UnlearnTask(CLSTask):
         group.add_argument("--saliency_fraction", type=float, default=1.0,
                            help="share of the weights of each tensor that may move: those the forget set relies "
                            "on most (1: all)")
+        group.add_argument("--dampening_alpha", type=float, default=0.0,
+                           help="selective dampening before the updates: shrink the weights whose forget-set "
+                           "importance exceeds alpha times the training data's (0: off; needs "
+                           "train_importance.pth beside the source model)")
+        group.add_argument("--dampening_strength", type=float, default=1.0,
+                           help="dampening factor min(strength * training / forget importance, 1)")
         group.add_argument("--forget_target", type=forget_target, default="auto",
                            help="Stop when the forget set's accuracy is at or below this (or its median loss at "
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")

@@ -11,6 +11,7 @@ from typing import Dict, List
 import yaml
 
 from espnet2_unlearn.data.forget_list import ForgetSetError
+from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE
 from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
 from espnet2_unlearn.unlearn.stopping import resolve_target
 
@@ -42,7 +43,7 @@ CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train"
 NUMBERS = {
     "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
     "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
-    "saliency_fraction": (0, False),
+    "saliency_fraction": (0, False), "dampening_alpha": (0, True), "dampening_strength": (0, False),
 }
 INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size")
 
@@ -100,6 +101,12 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
     if names != {"speech", "label"}:
         raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
     check_numbers(args)
+    importance = model_file.parent / IMPORTANCE_FILE
+    if args.dampening_alpha > 0 and not importance.is_file():
+        raise UnlearnError(
+            f"--dampening_alpha needs the training data's importance {importance}, which does not exist: stage 4 "
+            f"writes it; for a model trained elsewhere run python -m espnet2_unlearn.bin.train_importance "
+            f"--model_dir {model_file.parent} --model_file {model_file.name} (with its training data)")
     for option, allowed in CHOICES.items():
         if getattr(args, option) not in allowed:
             raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "

@@ -26,6 +26,7 @@ from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import batched_logits, logits_of, pad
 from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, max_distance, retention_loss
+from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE, dampen, fisher_diagonal, load_importance
 from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
                                             mas_importance)
 from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
@@ -38,7 +39,7 @@ from espnet2_unlearn.unlearn.stopping import StopRule
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
     "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
-    "elastic_weight", "elastic_mode", "saliency_fraction", "forget_target", "stop_metric", "forget_request", "max_steps",
+    "elastic_weight", "elastic_mode", "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -110,10 +111,18 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         acc0, loss0 = score(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
                  f"target {args.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
+    dampened, acc, med = 0, acc0, loss0
+    if args.dampening_alpha > 0:
+        with phases("dampening"):
+            dampened = dampen(model, fisher_diagonal(model, forget.speech, forget.labels),
+                              load_importance(inputs.model_file.parent / IMPORTANCE_FILE), args.dampening_alpha,
+                              args.dampening_strength)
+            acc, med = score(model, forget.speech, forget.labels)
+        logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
     retention = build_retention(args, model, original, forget, len(inputs.classes), phases)
     steps, acc, med, reached, step_log = update_until_target(
         args, model, optimizer, scheduler, forget, retention, StopRule(args.stop_metric, inputs.target, args.max_steps),
-        acc0, loss0, phases)
+        acc, med, phases)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
@@ -135,6 +144,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "target": {"metric": args.stop_metric, "value": inputs.target, "source": inputs.target_note,
                    "reached": reached},
         "steps": steps,
+        "dampened_weights": dampened,
         # From the first scoring of the forget set to the last step: the work,
         # without start-up, loading and saving (process_time.json has those).
         "compute_time_s": compute,
@@ -150,7 +160,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         },
         "derived_data_kept": bool(args.keep_derived_data),
         # Seconds per phase: startup (interpreter and imports), load (model and
-        # forget set), first_scoring, pgd, mas, steps (updates), scoring (after
+        # forget set), first_scoring, dampening, pgd, mas, steps (updates), scoring (after
         # each update), saving.
         "phases_s": phases.seconds,
         # Per step: each term's value and its share of the gradient.
@@ -284,11 +294,12 @@ def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, t
                             "num_forget_utts": len(forget), "requests_served": served}
     with open(tmp / "config.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(conf, f, sort_keys=False, allow_unicode=True)
-    # The source's reference figures (numbers only) go along: a later request
-    # served from this model stops at the same 'auto' target.
-    reference = inputs.model_file.parent / "reference_stats.json"
-    if reference.is_file():
-        shutil.copy(reference, tmp / "reference_stats.json")
+    # The source's reference figures and training importance (numbers only)
+    # go along: a later request served from this model stops at the same
+    # 'auto' target and can dampen.
+    for name in ("reference_stats.json", IMPORTANCE_FILE):
+        if (inputs.model_file.parent / name).is_file():
+            shutil.copy(inputs.model_file.parent / name, tmp / name)
     if args.keep_derived_data:
         derived = tmp / "derived"
         derived.mkdir()

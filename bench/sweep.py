@@ -49,6 +49,9 @@ SETTINGS = {
     "dampen3": "--dampening_alpha 3",
     "dampen1.5": "--dampening_alpha 1.5",
     "dampen10_lr1e-5": "--dampening_alpha 10 --optim_conf lr=1.0e-5 --max_steps 600",
+    "targeted": "--forget_loss targeted",
+    "targeted_lr1e-5": "--forget_loss targeted --optim_conf lr=1.0e-5 --max_steps 600",
+    "targeted_salient0.1": "--forget_loss targeted --saliency_fraction 0.1",
     "sgd3e-2": "--optim sgd --optim_conf lr=3.0e-2 --optim_conf momentum=0.9 --max_steps 300",
 }
 

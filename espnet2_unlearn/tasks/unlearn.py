@@ -76,8 +76,11 @@ class UnlearnTask(CLSTask):
                            "e.g. dump/fbank/train/feats.scp,speech,kaldi_ark and dump/fbank/train/text,label,text")
         group.add_argument("--forget_request", type=str, default="utterance", choices=["utterance", "speaker"],
                            help="utterance: some utterances of speakers that stay; speaker: all of a speaker's")
-        group.add_argument("--forget_loss", type=str, default="relabel", choices=["relabel", "ascent", "none"],
-                           help="Random relabeling, gradient ascent on the true label, or no forget term")
+        group.add_argument("--forget_loss", type=str, default="relabel",
+                           choices=["relabel", "targeted", "ascent", "none"],
+                           help="random relabeling, targeted relabeling (only the least confident share the "
+                           "accuracy target needs, to the most probable wrong class), gradient ascent on the true "
+                           "label, or no forget term")
         group.add_argument("--adv_num", type=int, default=2, help="K: adversarial examples per forget utterance")
         group.add_argument("--adv_steps", type=int, default=10, help="S: PGD steps")
         group.add_argument("--adv_step_size", type=float, default=0.04,

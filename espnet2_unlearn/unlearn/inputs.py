@@ -32,7 +32,7 @@ class UnlearnInputs:
     target_note: str  # where the target came from
 
 
-CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train", "eval"),
+CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "none"), "update_mode": ("train", "eval"),
            "adv_target": ("hard", "soft"), "elastic_mode": ("penalty", "update"), "stop_metric": ("acc", "loss"),
            "forget_request": ("utterance", "speaker")}
 
@@ -111,6 +111,9 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
         if getattr(args, option) not in allowed:
             raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "
                                f"got '{getattr(args, option)}'")
+    if args.forget_loss == "targeted" and args.stop_metric != "acc":
+        raise UnlearnError("--forget_loss targeted chooses how many labels to change from an accuracy target: "
+                           "it needs --stop_metric acc")
     try:
         ids = read_forget_ids(args.forget_list)
         check_forget_ids(ids, args.forget_data_path_and_name_and_type, token_list[:-1])

@@ -33,7 +33,7 @@ from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.phases import Phases
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
+from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, targeted_relabel
 from espnet2_unlearn.unlearn.stopping import StopRule
 
 MODEL_FILE = "unlearned.pth"
@@ -119,7 +119,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                               args.dampening_strength)
             acc, med = score(model, forget.speech, forget.labels)
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    retention = build_retention(args, model, original, forget, len(inputs.classes), phases)
+    retention = build_retention(args, model, original, forget, len(inputs.classes), phases, inputs.target)
     steps, acc, med, reached, step_log = update_until_target(
         args, model, optimizer, scheduler, forget, retention, StopRule(args.stop_metric, inputs.target, args.max_steps),
         acc, med, phases)
@@ -169,11 +169,17 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
 
 
 def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
-                    phases: Optional[Phases] = None) -> Retention:
+                    phases: Optional[Phases] = None, target: Optional[float] = None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable)."""
     phases = phases or Phases()
-    relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
+    if args.forget_loss == "targeted":
+        with torch.no_grad():
+            probs = batched_logits(original, forget.speech).softmax(-1)
+        relabels = targeted_relabel(probs, forget.labels, target)
+        logging.info(f"targeted relabeling: {int((relabels != forget.labels).sum())} of {len(forget)} labels changed")
+    else:
+        relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
     adv = None
     if args.adv_weight > 0 and args.adv_num > 0:
         with phases("pgd"):

@@ -52,6 +52,9 @@ SETTINGS = {
     "targeted": "--forget_loss targeted",
     "targeted_lr1e-5": "--forget_loss targeted --optim_conf lr=1.0e-5 --max_steps 600",
     "targeted_salient0.1": "--forget_loss targeted --saliency_fraction 0.1",
+    "targeted_adv3": "--forget_loss targeted --adv_weight 3",
+    "targeted_update10": "--forget_loss targeted --elastic_mode update --elastic_weight 10",
+    "targeted_heldout": "--forget_loss targeted --kept_target heldout",
     "sgd3e-2": "--optim sgd --optim_conf lr=3.0e-2 --optim_conf momentum=0.9 --max_steps 300",
 }
 

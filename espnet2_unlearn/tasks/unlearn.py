@@ -81,6 +81,9 @@ class UnlearnTask(CLSTask):
                            help="random relabeling, targeted relabeling (only the least confident share the "
                            "accuracy target needs, to the most probable wrong class), gradient ascent on the true "
                            "label, or no forget term")
+        group.add_argument("--kept_target", type=str, default="hard", choices=["hard", "heldout"],
+                           help="targeted relabeling: the labels it keeps are trained on as they are (hard) or "
+                           "towards the confidence of a held-out utterance (heldout, from reference_stats.json)")
         group.add_argument("--adv_num", type=int, default=2, help="K: adversarial examples per forget utterance")
         group.add_argument("--adv_steps", type=int, default=10, help="S: PGD steps")
         group.add_argument("--adv_step_size", type=float, default=0.04,

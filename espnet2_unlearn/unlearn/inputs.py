@@ -32,7 +32,7 @@ class UnlearnInputs:
     target_note: str  # where the target came from
 
 
-CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "none"), "update_mode": ("train", "eval"),
+CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "none"), "kept_target": ("hard", "heldout"), "update_mode": ("train", "eval"),
            "adv_target": ("hard", "soft"), "elastic_mode": ("penalty", "update"), "stop_metric": ("acc", "loss"),
            "forget_request": ("utterance", "speaker")}
 
@@ -114,10 +114,14 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
     if args.forget_loss == "targeted" and args.stop_metric != "acc":
         raise UnlearnError("--forget_loss targeted chooses how many labels to change from an accuracy target: "
                            "it needs --stop_metric acc")
+    if args.kept_target != "hard" and args.forget_loss != "targeted":
+        raise UnlearnError(f"--kept_target {args.kept_target} is for --forget_loss targeted (the labels it keeps)")
     try:
         ids = read_forget_ids(args.forget_list)
         check_forget_ids(ids, args.forget_data_path_and_name_and_type, token_list[:-1])
         target, note = resolve_target(args.forget_target, args.stop_metric, model_file.parent, args.forget_request)
+        if args.kept_target == "heldout":  # the held-out loss it needs is there
+            resolve_target("auto", "loss", model_file.parent, args.forget_request)
     except (ForgetSetError, ValueError) as e:
         raise UnlearnError(str(e)) from e
     return UnlearnInputs(out, config_file, model_file, model_conf, token_list[:-1], ids, target, note)

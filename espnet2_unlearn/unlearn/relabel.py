@@ -8,7 +8,11 @@ and those are mostly the utterances the original model is least sure of
 (it memorised them).  So the least confident ceil((1 - target) n)
 utterances go to the original model's most probable wrong class and the
 others keep their true label: the model is not pushed to misclassify
-utterances that any model of the task gets right."""
+utterances that any model of the task gets right.  Optionally (kept_target
+heldout) the kept utterances are trained towards a soft target that gives
+their true class the confidence of a held-out utterance, exp(-median
+held-out loss): a model that never saw them is right about them, but less
+sure."""
 
 import math
 
@@ -38,9 +42,21 @@ def targeted_relabel(probs: torch.Tensor, labels: torch.Tensor, target_accuracy:
     return relabels
 
 
+def soften_kept(relabels: torch.Tensor, labels: torch.Tensor, num_classes: int, true_prob: float) -> torch.Tensor:
+    """(n, classes) targets: one-hot for a changed label; true_prob on the
+    true class and the rest spread evenly for a kept one."""
+    true_prob = min(max(true_prob, 1.0 / num_classes), 1.0)
+    targets = F.one_hot(relabels, num_classes).float()
+    kept = relabels == labels
+    soft = torch.full((int(kept.sum()), num_classes), (1.0 - true_prob) / (num_classes - 1))
+    soft[torch.arange(len(soft)), labels[kept]] = true_prob
+    targets[kept] = soft.to(targets)
+    return targets
+
+
 def forget_loss(logits: torch.Tensor, labels: torch.Tensor, relabels: torch.Tensor, mode: str) -> torch.Tensor:
-    """CE towards the new labels ("relabel") or minus CE on the true labels
-    ("ascent")."""
+    """CE towards the new labels ("relabel", "targeted"; class indices or
+    per-class probabilities) or minus CE on the true labels ("ascent")."""
     if mode in ("relabel", "targeted"):
         return F.cross_entropy(logits, relabels)
     if mode == "ascent":

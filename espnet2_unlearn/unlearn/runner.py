@@ -11,6 +11,7 @@ import argparse
 import copy
 import json
 import logging
+import math
 import resource
 import shutil
 import time
@@ -33,12 +34,12 @@ from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.phases import Phases
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, targeted_relabel
-from espnet2_unlearn.unlearn.stopping import StopRule
+from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
+from espnet2_unlearn.unlearn.stopping import StopRule, resolve_target
 
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
-    "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
+    "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "elastic_mode", "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
@@ -119,7 +120,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                               args.dampening_strength)
             acc, med = score(model, forget.speech, forget.labels)
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    retention = build_retention(args, model, original, forget, len(inputs.classes), phases, inputs.target)
+    retention = build_retention(args, model, original, forget, len(inputs.classes), phases, inputs.target,
+                                inputs.model_file.parent)
     steps, acc, med, reached, step_log = update_until_target(
         args, model, optimizer, scheduler, forget, retention, StopRule(args.stop_metric, inputs.target, args.max_steps),
         acc, med, phases)
@@ -169,7 +171,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
 
 
 def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
-                    phases: Optional[Phases] = None, target: Optional[float] = None) -> Retention:
+                    phases: Optional[Phases] = None, target: Optional[float] = None,
+                    model_dir: Optional[Path] = None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable)."""
     phases = phases or Phases()
@@ -178,6 +181,10 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
             probs = batched_logits(original, forget.speech).softmax(-1)
         relabels = targeted_relabel(probs, forget.labels, target)
         logging.info(f"targeted relabeling: {int((relabels != forget.labels).sum())} of {len(forget)} labels changed")
+        if args.kept_target == "heldout":
+            loss, note = resolve_target("auto", "loss", model_dir, args.forget_request)
+            relabels = soften_kept(relabels, forget.labels, num_classes, math.exp(-loss))
+            logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
     else:
         relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
     adv = None

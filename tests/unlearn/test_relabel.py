@@ -1,6 +1,6 @@
 import torch
 
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, targeted_relabel
+from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
 
 
 def test_relabels_never_equal_the_true_label_and_repeat_for_a_seed():
@@ -34,3 +34,17 @@ def test_targeted_relabel_changes_only_the_least_confident_share():
     assert targeted_relabel(probs, labels, 1.0).tolist() == labels.tolist()
     relabels = targeted_relabel(probs, labels, 0.0)
     assert (relabels != labels).all()
+
+
+
+def test_kept_labels_get_a_held_out_confidence_and_changed_ones_stay_hard():
+    labels = torch.tensor([0, 1, 2])
+    relabels = torch.tensor([3, 1, 2])  # the first was changed
+    targets = soften_kept(relabels, labels, 4, 0.7)
+    assert torch.equal(targets[0], torch.tensor([0.0, 0.0, 0.0, 1.0]))
+    assert torch.allclose(targets[1], torch.tensor([0.1, 0.7, 0.1, 0.1]))
+    assert torch.allclose(targets.sum(1), torch.ones(3))
+    # the loss accepts them as they are
+    logits = torch.zeros(3, 4, requires_grad=True)
+    forget_loss(logits, labels, targets, "targeted").backward()
+    assert logits.grad is not None

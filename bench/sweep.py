@@ -55,6 +55,7 @@ SETTINGS = {
     "targeted_adv3": "--forget_loss targeted --adv_weight 3",
     "targeted_update10": "--forget_loss targeted --elastic_mode update --elastic_weight 10",
     "targeted_heldout": "--forget_loss targeted --kept_target heldout",
+    "targeted_lr3e-4": "--forget_loss targeted --optim_conf lr=3.0e-4",
     "sgd3e-2": "--optim sgd --optim_conf lr=3.0e-2 --optim_conf momentum=0.9 --max_steps 300",
 }
 

@@ -51,7 +51,7 @@ unlearn_args=         # extra options, e.g. "--adv_weight 0 --max_steps 20"
 unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget list)
 
 # Gold standard and baselines (stage 7)
-baselines="relabel ascent l2ul relabel_adv finetune"  # which baselines stage 7 runs ("" for none)
+baselines="relabel ascent l2ul relabel_adv relabel_elastic random_relabel finetune"  # which baselines stage 7 runs ("" for none)
 finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
 
 # Purge (stage 9)
@@ -60,13 +60,15 @@ dry_run=false         # true: print what the purge would remove, change nothing
 # Baselines of stage 7 on the same forget set: options of unlearn_train, or
 # (finetune) fine-tuning of the source model on the retain set.
 declare -A baseline_args=(
-  [relabel]="--adv_weight 0 --elastic_weight 0"   # random relabeling only
+  [relabel]="--adv_weight 0 --elastic_weight 0"   # the relabeling term only (conf/unlearn.yaml's: targeted)
   [ascent]="--forget_loss ascent --adv_weight 0 --elastic_weight 0"  # gradient ascent only
   [l2ul]="--forget_loss ascent"                  # ascent + adversarial + elastic (L2UL-style)
   [relabel_adv]="--elastic_weight 0"             # relabeling + adversarial
+  [relabel_elastic]="--adv_weight 0"             # relabeling + elastic
+  [random_relabel]="--forget_loss relabel"       # the seed method: random relabeling + adversarial + elastic
   [finetune]=""
 )
-all_baselines="relabel ascent l2ul relabel_adv finetune"
+all_baselines="relabel ascent l2ul relabel_adv relabel_elastic random_relabel finetune"
 
 help_message=$(cat <<EOF
 Usage: $0 [options]
@@ -480,7 +482,14 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
       --model "${inference_model}" --output "${ser_exp}/decode_${inference_model%.pth}/${dset}/scores.json" \
       "${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
   done
-  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json"
+  # The training data's importance of each weight, for selective dampening
+  # (stage 5 --dampening_alpha), which then reads no training data.
+  rm -f "${ser_exp}/train_importance.pth"
+  ${python} -m espnet2_unlearn.bin.train_importance --model_dir "${ser_exp}" --model_file "${inference_model}" \
+    --data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
+    --data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" > "${ser_exp}/train_importance.log" 2>&1 \
+    || die "computing ${ser_exp}/train_importance.pth failed: see ${ser_exp}/train_importance.log"
+  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json, ${ser_exp}/train_importance.pth"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then

@@ -22,7 +22,9 @@ from espnet2.tasks.cls import CLSTask
 from espnet2.schedulers.abs_scheduler import AbsBatchStepScheduler
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 from espnet2.utils.types import str2bool, str2triple_str, str_or_none
+from espnet2_unlearn.unlearn.adversarial import NormaliserError, check_normaliser
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
+from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
 from espnet2_unlearn.unlearn.runner import run_unlearning
 
@@ -74,18 +76,38 @@ class UnlearnTask(CLSTask):
                            "e.g. dump/fbank/train/feats.scp,speech,kaldi_ark and dump/fbank/train/text,label,text")
         group.add_argument("--forget_request", type=str, default="utterance", choices=["utterance", "speaker"],
                            help="utterance: some utterances of speakers that stay; speaker: all of a speaker's")
-        group.add_argument("--forget_loss", type=str, default="relabel", choices=["relabel", "ascent", "none"],
-                           help="Random relabeling, gradient ascent on the true label, or no forget term")
+        group.add_argument("--forget_loss", type=str, default="targeted",
+                           choices=["relabel", "targeted", "ascent", "none"],
+                           help="random relabeling, targeted relabeling (only the least confident share the "
+                           "accuracy target needs, to the most probable wrong class), gradient ascent on the true "
+                           "label, or no forget term")
+        group.add_argument("--kept_target", type=str, default="hard", choices=["hard", "heldout"],
+                           help="targeted relabeling: the labels it keeps are trained on as they are (hard) or "
+                           "towards the confidence of a held-out utterance (heldout, from reference_stats.json)")
         group.add_argument("--adv_num", type=int, default=2, help="K: adversarial examples per forget utterance")
         group.add_argument("--adv_steps", type=int, default=10, help="S: PGD steps")
-        group.add_argument("--adv_step_size", type=float, default=0.1, help="alpha: PGD step size")
-        group.add_argument("--adv_clip", type=float, default=0.5, help="tau: L-inf radius of the perturbation")
+        group.add_argument("--adv_step_size", type=float, default=0.04,
+                           help="alpha: PGD step size, in standard deviations of each feature after the normaliser")
+        group.add_argument("--adv_clip", type=float, default=0.2,
+                           help="tau: L-inf radius of the perturbation, in the same units")
         group.add_argument("--adv_weight", type=float, default=1.0, help="beta: weight of the adversarial term (0: off)")
         group.add_argument("--adv_target", type=str, default="hard", choices=["hard", "soft"],
                            help="label of an adversarial example: the original model's prediction (hard) "
                                 "or its class distribution (soft)")
         group.add_argument("--elastic_weight", type=float, default=1.0,
-                           help="lambda: weight of the elastic penalty (0: off)")
+                           help="lambda: strength of the elastic anchoring (0: off)")
+        group.add_argument("--elastic_mode", type=str, default="penalty", choices=["penalty", "update"],
+                           help="penalty: lambda/2 sum omega (theta - theta0)^2 in the loss; update: each step's "
+                           "change of a weight divided by 1 + lambda omega")
+        group.add_argument("--saliency_fraction", type=float, default=1.0,
+                           help="share of the weights of each tensor that may move: those the forget set relies "
+                           "on most (1: all)")
+        group.add_argument("--dampening_alpha", type=float, default=0.0,
+                           help="selective dampening before the updates: shrink the weights whose forget-set "
+                           "importance exceeds alpha times the training data's (0: off; needs "
+                           "train_importance.pth beside the source model)")
+        group.add_argument("--dampening_strength", type=float, default=1.0,
+                           help="dampening factor min(strength * training / forget importance, 1)")
         group.add_argument("--forget_target", type=forget_target, default="auto",
                            help="Stop when the forget set's accuracy is at or below this (or its median loss at "
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")
@@ -160,14 +182,25 @@ class UnlearnTask(CLSTask):
     def main_worker(cls, args: argparse.Namespace):
         logging.basicConfig(level=args.log_level,
                             format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+        phases = Phases()
+        startup = process_age_s()  # interpreter, imports, option parsing
+        if startup is not None:
+            phases.seconds["startup"] = startup
         cls.check_options(args)
         inputs = check_inputs(args)
         set_all_random_seed(args.seed)
         torch.backends.cudnn.enabled = args.cudnn_enabled
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
         torch.backends.cudnn.deterministic = args.cudnn_deterministic
-        model = cls.build_model(args)
+        with phases("load"):
+            model = cls.build_model(args)
+        if args.adv_weight > 0 and args.adv_num > 0:
+            try:
+                check_normaliser(model)
+            except NormaliserError as e:
+                raise UnlearnError(str(e)) from e
         optimizer = cls.build_optimizers(args, model)[0]
         scheduler = cls.build_scheduler(args, optimizer)
-        forget = cls.build_forget_set(args, inputs)
-        run_unlearning(args, inputs, model, optimizer, scheduler, forget)
+        with phases("load"):
+            forget = cls.build_forget_set(args, inputs)
+        run_unlearning(args, inputs, model, optimizer, scheduler, forget, phases)

@@ -1,6 +1,14 @@
 """Elastic weights: parameters the forget set relies on may move, the rest
 are anchored to the original model.  Importance is MAS (memory aware
-synapses): the mean absolute gradient of the output's L2 norm."""
+synapses): the mean absolute gradient of the output's L2 norm.
+
+Two ways to anchor (elastic_mode):
+- penalty: lambda/2 sum_j omega_j (theta_j - theta0_j)^2 added to the loss.
+  Under Adam its gradient is swamped in the first steps, where theta is
+  still within about lr of theta0;
+- update: every step's change of a weight is divided by (1 + lambda omega_j),
+  so that whatever the optimiser, weights the forget set does not rely on
+  (omega near 1) move up to 1 + lambda times less than the others."""
 
 from typing import Dict
 
@@ -40,3 +48,18 @@ def elastic_penalty(model, anchor: Dict[str, torch.Tensor], weights: Dict[str, t
     """sum_j omega_j (theta_j - theta0_j)^2 (the caller multiplies by lambda/2)."""
     terms = [(weights[n] * (p - anchor[n]) ** 2).sum() for n, p in model.named_parameters() if n in weights]
     return torch.stack(terms).sum() if terms else torch.zeros(())
+
+
+def elastic_gradient(model, anchor: Dict[str, torch.Tensor], weights: Dict[str, torch.Tensor],
+                     strength: float) -> Dict[str, torch.Tensor]:
+    """The gradient of strength/2 * elastic_penalty, per parameter name."""
+    return {n: strength * weights[n] * (p.detach() - anchor[n]) for n, p in model.named_parameters() if n in weights}
+
+
+@torch.no_grad()
+def damp_update(model, before: Dict[str, torch.Tensor], weights: Dict[str, torch.Tensor], strength: float) -> None:
+    """theta = before + (theta - before) / (1 + strength * omega): the step
+    just taken, shrunk where omega is high."""
+    for n, p in model.named_parameters():
+        if n in weights:
+            p.copy_(before[n] + (p - before[n]) / (1.0 + strength * weights[n]))

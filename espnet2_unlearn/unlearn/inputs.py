@@ -11,6 +11,7 @@ from typing import Dict, List
 import yaml
 
 from espnet2_unlearn.data.forget_list import ForgetSetError
+from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE
 from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
 from espnet2_unlearn.unlearn.stopping import resolve_target
 
@@ -31,8 +32,8 @@ class UnlearnInputs:
     target_note: str  # where the target came from
 
 
-CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train", "eval"),
-           "adv_target": ("hard", "soft"), "stop_metric": ("acc", "loss"),
+CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "none"), "kept_target": ("hard", "heldout"), "update_mode": ("train", "eval"),
+           "adv_target": ("hard", "soft"), "elastic_mode": ("penalty", "update"), "stop_metric": ("acc", "loss"),
            "forget_request": ("utterance", "speaker")}
 
 
@@ -42,6 +43,7 @@ CHOICES = {"forget_loss": ("relabel", "ascent", "none"), "update_mode": ("train"
 NUMBERS = {
     "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
     "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
+    "saliency_fraction": (0, False), "dampening_alpha": (0, True), "dampening_strength": (0, False),
 }
 INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size")
 
@@ -52,7 +54,15 @@ def check_number(name: str, value, low, inclusive: bool, integer: bool = False) 
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
             or (integer and value != int(value)):
-        raise UnlearnError(f"--{name} must be {kind}, got {value!r}")
+        hint = ""
+        if isinstance(value, str):
+            try:
+                float(value)
+                # YAML 1.1 (ESPnet's config files and --optim_conf) reads 1e-5 as text
+                hint = f" (YAML reads it as text: write it with a decimal point, e.g. {float(value):.1e})"
+            except ValueError:
+                pass
+        raise UnlearnError(f"--{name} must be {kind}, got {value!r}{hint}")
     if value < low or (value == low and not inclusive):
         raise UnlearnError(f"--{name} must be {'at least' if inclusive else 'greater than'} {low}, got {value}")
 
@@ -62,6 +72,8 @@ def check_numbers(args: argparse.Namespace) -> None:
         check_number(name, getattr(args, name), low, inclusive, name in INTEGERS)
     if "lr" in (args.optim_conf or {}):
         check_number("optim_conf lr", args.optim_conf["lr"], 0, False)
+    if args.saliency_fraction > 1:
+        raise UnlearnError(f"--saliency_fraction must be at most 1, got {args.saliency_fraction}")
 
 
 def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
@@ -89,14 +101,27 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
     if names != {"speech", "label"}:
         raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
     check_numbers(args)
+    importance = model_file.parent / IMPORTANCE_FILE
+    if args.dampening_alpha > 0 and not importance.is_file():
+        raise UnlearnError(
+            f"--dampening_alpha needs the training data's importance {importance}, which does not exist: stage 4 "
+            f"writes it; for a model trained elsewhere run python -m espnet2_unlearn.bin.train_importance "
+            f"--model_dir {model_file.parent} --model_file {model_file.name} (with its training data)")
     for option, allowed in CHOICES.items():
         if getattr(args, option) not in allowed:
             raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "
                                f"got '{getattr(args, option)}'")
+    if args.forget_loss == "targeted" and args.stop_metric != "acc":
+        raise UnlearnError("--forget_loss targeted chooses how many labels to change from an accuracy target: "
+                           "it needs --stop_metric acc")
+    if args.kept_target != "hard" and args.forget_loss != "targeted":
+        raise UnlearnError(f"--kept_target {args.kept_target} is for --forget_loss targeted (the labels it keeps)")
     try:
         ids = read_forget_ids(args.forget_list)
         check_forget_ids(ids, args.forget_data_path_and_name_and_type, token_list[:-1])
         target, note = resolve_target(args.forget_target, args.stop_metric, model_file.parent, args.forget_request)
+        if args.kept_target == "heldout":  # the held-out loss it needs is there
+            resolve_target("auto", "loss", model_file.parent, args.forget_request)
     except (ForgetSetError, ValueError) as e:
         raise UnlearnError(str(e)) from e
     return UnlearnInputs(out, config_file, model_file, model_conf, token_list[:-1], ids, target, note)

@@ -1,6 +1,20 @@
 """Random relabeling: each forget utterance gets a wrong label, fixed for the
 run; training towards it erases what the model learnt from the utterance.
-Gradient ascent on the true label is the alternative, for comparison."""
+Gradient ascent on the true label is the alternative, for comparison.
+
+Targeted relabeling changes only as many labels as the target needs: a model
+retrained without the forget set gets about a held-out share of it wrong,
+and those are mostly the utterances the original model is least sure of
+(it memorised them).  So the least confident ceil((1 - target) n)
+utterances go to the original model's most probable wrong class and the
+others keep their true label: the model is not pushed to misclassify
+utterances that any model of the task gets right.  Optionally (kept_target
+heldout) the kept utterances are trained towards a soft target that gives
+their true class the confidence of a held-out utterance, exp(-median
+held-out loss): a model that never saw them is right about them, but less
+sure."""
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -15,11 +29,36 @@ def random_relabel(labels: torch.Tensor, num_classes: int, seed: int) -> torch.T
     return (labels + offset) % num_classes
 
 
+def targeted_relabel(probs: torch.Tensor, labels: torch.Tensor, target_accuracy: float) -> torch.Tensor:
+    """probs: the original model's class probabilities on the forget set."""
+    n = len(labels)
+    flip = min(n, math.ceil((1.0 - target_accuracy) * n - 1e-9))
+    true_prob = probs.gather(1, labels.view(-1, 1)).squeeze(1)
+    order = torch.argsort(true_prob, stable=True)[:flip]
+    wrong = probs.clone()
+    wrong.scatter_(1, labels.view(-1, 1), -1.0)
+    relabels = labels.clone()
+    relabels[order] = wrong.argmax(1)[order]
+    return relabels
+
+
+def soften_kept(relabels: torch.Tensor, labels: torch.Tensor, num_classes: int, true_prob: float) -> torch.Tensor:
+    """(n, classes) targets: one-hot for a changed label; true_prob on the
+    true class and the rest spread evenly for a kept one."""
+    true_prob = min(max(true_prob, 1.0 / num_classes), 1.0)
+    targets = F.one_hot(relabels, num_classes).float()
+    kept = relabels == labels
+    soft = torch.full((int(kept.sum()), num_classes), (1.0 - true_prob) / (num_classes - 1))
+    soft[torch.arange(len(soft)), labels[kept]] = true_prob
+    targets[kept] = soft.to(targets)
+    return targets
+
+
 def forget_loss(logits: torch.Tensor, labels: torch.Tensor, relabels: torch.Tensor, mode: str) -> torch.Tensor:
-    """CE towards the new labels ("relabel") or minus CE on the true labels
-    ("ascent")."""
-    if mode == "relabel":
+    """CE towards the new labels ("relabel", "targeted"; class indices or
+    per-class probabilities) or minus CE on the true labels ("ascent")."""
+    if mode in ("relabel", "targeted"):
         return F.cross_entropy(logits, relabels)
     if mode == "ascent":
         return -F.cross_entropy(logits, labels)
-    raise ValueError(f"unknown forget loss '{mode}' (relabel or ascent)")
+    raise ValueError(f"unknown forget loss '{mode}' (relabel, targeted or ascent)")

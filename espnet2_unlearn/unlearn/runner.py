@@ -11,6 +11,7 @@ import argparse
 import copy
 import json
 import logging
+import math
 import resource
 import shutil
 import time
@@ -24,18 +25,22 @@ import yaml
 
 from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
-from espnet2_unlearn.model_calls import logits_of, pad
-from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, retention_loss
-from espnet2_unlearn.unlearn.elastic import elastic_penalty, elastic_weights, mas_importance
+from espnet2_unlearn.model_calls import batched_logits, logits_of, pad
+from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, max_distance, retention_loss
+from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE, dampen, fisher_diagonal, load_importance
+from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
+                                            mas_importance)
+from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
-from espnet2_unlearn.unlearn.stopping import StopRule
+from espnet2_unlearn.unlearn.phases import Phases
+from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
+from espnet2_unlearn.unlearn.stopping import StopRule, resolve_target
 
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
-    "forget_loss", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
-    "elastic_weight", "forget_target", "stop_metric", "forget_request", "max_steps",
+    "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
+    "elastic_weight", "elastic_mode", "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -44,12 +49,9 @@ HYPERPARAMETERS = (
 @torch.no_grad()
 def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
     """Accuracy on the true labels and median per-utterance loss, in eval
-    mode, one utterance at a time as espnet2.bin.cls_inference does (padding
-    in a batch can move an utterance across a decision boundary)."""
-    was_training = model.training
-    model.eval()
-    logits = torch.cat([logits_of(model, *pad([s])) for s in speech])
-    model.train(was_training)
+    mode, in batches of equal length (the same as one utterance at a time,
+    as espnet2.bin.cls_inference scores: model_calls.batched_logits)."""
+    logits = batched_logits(model, speech)
     losses = F.cross_entropy(logits, labels, reduction="none")
     return float((logits.argmax(-1) == labels).float().mean()), float(losses.median())
 
@@ -62,12 +64,14 @@ class Retention:
     adv: Optional[AdversarialSet]
     weights: Optional[Dict[str, torch.Tensor]]
     anchor: Optional[Dict[str, torch.Tensor]]
+    mask: Optional[Dict[str, torch.Tensor]] = None  # weights that may move (None: all)
 
 
 def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optimizer, scheduler,
-                   forget: ForgetSet) -> Dict:
+                   forget: ForgetSet, phases: Optional[Phases] = None) -> Dict:
     """Unlearns, then writes the output dir; returns forget_report.json's content."""
     out = inputs.output_dir
+    phases = phases or Phases()
     source_hashes = {str(p): sha256_file(p) for p in (inputs.config_file, inputs.model_file)}
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -76,7 +80,7 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     handler.setFormatter(logging.Formatter("%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     try:
-        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp)
+        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp, phases)
         report["source_sha256"] = source_hashes
         for p, h in source_hashes.items():
             if sha256_file(Path(p)) != h:  # never expected: the source is only read
@@ -96,25 +100,39 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     return report
 
 
-def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path) -> Dict:
+def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path,
+             phases: Phases) -> Dict:
     original = copy.deepcopy(model).eval()
     for p in original.parameters():
         p.requires_grad_(False)
     logging.info(f"forget set: {len(forget)} utterances ({args.forget_request} request); classes: {inputs.classes}")
 
     t0 = time.perf_counter()
-    acc0, loss0 = score(model, forget.speech, forget.labels)
+    with phases("first_scoring"):
+        acc0, loss0 = score(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
                  f"target {args.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
-    retention = _retention(args, model, original, forget, len(inputs.classes))
-    steps, acc, med, reached = _update(args, model, optimizer, scheduler, forget, retention,
-                                       StopRule(args.stop_metric, inputs.target, args.max_steps), acc0, loss0)
+    dampened, acc, med = 0, acc0, loss0
+    if args.dampening_alpha > 0:
+        with phases("dampening"):
+            dampened = dampen(model, fisher_diagonal(model, forget.speech, forget.labels),
+                              load_importance(inputs.model_file.parent / IMPORTANCE_FILE), args.dampening_alpha,
+                              args.dampening_strength)
+            acc, med = score(model, forget.speech, forget.labels)
+        logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
+    retention = build_retention(args, model, original, forget, len(inputs.classes), phases, inputs.target,
+                                inputs.model_file.parent)
+    steps, acc, med, reached, step_log = update_until_target(
+        args, model, optimizer, scheduler, forget, retention, StopRule(args.stop_metric, inputs.target, args.max_steps),
+        acc, med, phases)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
 
-    hyper = _save(args, inputs, model, retention, forget, tmp)
+    with phases("saving"):
+        hyper = _save(args, inputs, model, retention, forget, tmp)
     adv = retention.adv
+    distance = (None, None) if adv is None else max_distance(original, adv, forget)
     return {
         "source_model": str(inputs.model_file),
         "source_config": str(inputs.config_file),
@@ -128,6 +146,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "target": {"metric": args.stop_metric, "value": inputs.target, "source": inputs.target_note,
                    "reached": reached},
         "steps": steps,
+        "dampened_weights": dampened,
         # From the first scoring of the forget set to the last step: the work,
         # without start-up, loading and saving (process_time.json has those).
         "compute_time_s": compute,
@@ -137,74 +156,137 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "adversarial": {
             "num_examples": 0 if adv is None else len(adv.labels),
             "attack_success_rate": None if adv is None else adv.success_rate,
+            # L-inf, over all examples: in feature units, and in adv_clip's units
+            "max_distance": distance[0],
+            "max_distance_in_clip_units": distance[1],
         },
         "derived_data_kept": bool(args.keep_derived_data),
+        # Seconds per phase: startup (interpreter and imports), load (model and
+        # forget set), first_scoring, dampening, pgd, mas, steps (updates), scoring (after
+        # each update), saving.
+        "phases_s": phases.seconds,
+        # Per step: each term's value and its share of the gradient.
+        "step_log": step_log,
     }
 
 
-def _retention(args, model, original, forget: ForgetSet, num_classes: int) -> Retention:
+def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
+                    phases: Optional[Phases] = None, target: Optional[float] = None,
+                    model_dir: Optional[Path] = None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable)."""
-    relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
+    phases = phases or Phases()
+    if args.forget_loss == "targeted":
+        with torch.no_grad():
+            probs = batched_logits(original, forget.speech).softmax(-1)
+        relabels = targeted_relabel(probs, forget.labels, target)
+        logging.info(f"targeted relabeling: {int((relabels != forget.labels).sum())} of {len(forget)} labels changed")
+        if args.kept_target == "heldout":
+            loss, note = resolve_target("auto", "loss", model_dir, args.forget_request)
+            relabels = soften_kept(relabels, forget.labels, num_classes, math.exp(-loss))
+            logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
+    else:
+        relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
     adv = None
     if args.adv_weight > 0 and args.adv_num > 0:
-        adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
-                                   args.adv_step_size, args.adv_steps, args.seed, args.batch_size)
+        with phases("pgd"):
+            adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
+                                       args.adv_step_size, args.adv_steps, args.seed, args.batch_size)
         logging.info(f"adversarial examples: {len(adv.labels)}, attack success rate {adv.success_rate:.3f}")
-    weights = anchor = None
+    weights = anchor = mask = importance = None
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    if args.elastic_weight > 0 or args.saliency_fraction < 1:
+        with phases("mas"):
+            importance = mas_importance(copy.deepcopy(original).requires_grad_(True), forget)
+    if args.saliency_fraction < 1:
+        mask = saliency_mask({n: imp for n, imp in importance.items() if n in trainable}, args.saliency_fraction)
+        logging.info(f"saliency mask: {sum(int(m.sum()) for m in mask.values())} of "
+                     f"{sum(m.numel() for m in mask.values())} weights may move")
     if args.elastic_weight > 0:
-        trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-        weights = {n: w for n, w in elastic_weights(mas_importance(copy.deepcopy(original).requires_grad_(True),
-                                                                   forget)).items() if n in trainable}
+        weights = {n: w for n, w in elastic_weights(importance).items() if n in trainable}
         anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
         mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
-    return Retention(relabels, adv, weights, anchor)
+    return Retention(relabels, adv, weights, anchor, mask)
 
 
-def _update(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med):
+def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[str, torch.Tensor]]):
+    """Each term's gradient over the trainable parameters (the terms come
+    from separate forward passes, so this costs what one backward of their
+    sum would), set as the parameters' .grad; returns each term's share of
+    the total gradient, <g_term, g> / |g|^2 (the shares add up to 1)."""
+    params = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    per_term = {}
+    for name, loss in losses.items():
+        grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+        per_term[name] = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
+    if elastic is not None:
+        per_term["elastic"] = [elastic.get(n, torch.zeros_like(p)) for n, p in params.items()]
+    total = [sum(gs) for gs in zip(*per_term.values())]
+    for p, g in zip(params.values(), total):
+        p.grad = g.clone()
+    norm2 = sum(float((g * g).sum()) for g in total)
+    return {name: (sum(float((a * b).sum()) for a, b in zip(gs, total)) / norm2 if norm2 > 0 else 0.0)
+            for name, gs in per_term.items()}
+
+
+def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
+                        phases: Optional[Phases] = None):
     """Steps until the forget set reaches the target or max_steps: returns
-    (steps, forget accuracy, median loss, reached)."""
-    device = forget.labels.device
+    (steps, forget accuracy, median loss, reached, per-step log)."""
+    phases = phases or Phases()
     generator = torch.Generator().manual_seed(args.seed)
     # Dropout on (train) or off (eval) during the updates; off keeps the
     # adversarial examples where theta0 labelled them.
     model.train(args.update_mode == "train")
-    steps = 0
+    steps, log = 0, []
     reached = rule.reached(acc, med)
     while not reached and steps < args.max_steps:
         steps += 1
-        idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
-        terms = {}
-        total = torch.zeros((), device=device)
-        if args.forget_loss != "none":
-            x, lengths = pad([forget.speech[i] for i in idx])
-            terms["forget"] = forget_loss(logits_of(model, x, lengths), forget.labels[idx], r.relabels[idx],
-                                          args.forget_loss)
-            total = total + terms["forget"]
-        if r.adv is not None:
-            a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
-            x, lengths = pad([r.adv.speech[i] for i in a_idx])
-            terms["adv"] = retention_loss(logits_of(model, x, lengths), r.adv, a_idx, args.adv_target)
-            total = total + args.adv_weight * terms["adv"]
-        if r.weights is not None:
-            terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
-            total = total + args.elastic_weight / 2 * terms["elastic"]
-        if not terms:
-            raise UnlearnError("every loss term is switched off: nothing to optimise")
-        optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        if args.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-        acc, med = score(model, forget.speech, forget.labels)
+        with phases("steps"):
+            idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
+            terms, losses = {}, {}
+            if args.forget_loss != "none":
+                x, lengths = pad([forget.speech[i] for i in idx])
+                terms["forget"] = forget_loss(logits_of(model, x, lengths), forget.labels[idx], r.relabels[idx],
+                                              args.forget_loss)
+                losses["forget"] = terms["forget"]
+            if r.adv is not None:
+                a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
+                x, lengths = pad([r.adv.speech[i] for i in a_idx])
+                terms["adv"] = retention_loss(logits_of(model, x, lengths), r.adv, a_idx, args.adv_target)
+                losses["adv"] = args.adv_weight * terms["adv"]
+            elastic = None
+            if r.weights is not None:
+                with torch.no_grad():
+                    terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
+                if args.elastic_mode == "penalty":
+                    elastic = elastic_gradient(model, r.anchor, r.weights, args.elastic_weight)
+            if not losses:
+                raise UnlearnError("every loss term is switched off: nothing to optimise")
+            optimizer.zero_grad(set_to_none=True)
+            shares = _gradients(model, losses, elastic)
+            if r.mask is not None:
+                mask_gradients(model, r.mask)
+            if args.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
+            before = ({n: p.detach().clone() for n, p in model.named_parameters() if n in r.weights}
+                      if r.weights is not None and args.elastic_mode == "update" else None)
+            optimizer.step()
+            if before is not None:
+                damp_update(model, before, r.weights, args.elastic_weight)
+            if scheduler is not None:
+                scheduler.step()
+        with phases("scoring"):
+            acc, med = score(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med)
-        logging.info(f"step {steps}/{args.max_steps}: loss {float(total):.4f} ("
-                     + ", ".join(f"{k} {float(v):.4f}" for k, v in terms.items())
-                     + f"), forget accuracy {acc:.3f}, median loss {med:.3f}")
-    return steps, acc, med, reached
+        log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
+                    "forget_accuracy": acc, "forget_median_loss": med})
+        logging.info(f"step {steps}/{args.max_steps}: "
+                     + ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
+                     + "; gradient share " + ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
+                     + f"; forget accuracy {acc:.3f}, median loss {med:.3f}")
+    return steps, acc, med, reached, log
 
 
 def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, tmp: Path) -> Dict:
@@ -225,11 +307,12 @@ def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, t
                             "num_forget_utts": len(forget), "requests_served": served}
     with open(tmp / "config.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(conf, f, sort_keys=False, allow_unicode=True)
-    # The source's reference figures (numbers only) go along: a later request
-    # served from this model stops at the same 'auto' target.
-    reference = inputs.model_file.parent / "reference_stats.json"
-    if reference.is_file():
-        shutil.copy(reference, tmp / "reference_stats.json")
+    # The source's reference figures and training importance (numbers only)
+    # go along: a later request served from this model stops at the same
+    # 'auto' target and can dampen.
+    for name in ("reference_stats.json", IMPORTANCE_FILE):
+        if (inputs.model_file.parent / name).is_file():
+            shutil.copy(inputs.model_file.parent / name, tmp / name)
     if args.keep_derived_data:
         derived = tmp / "derived"
         derived.mkdir()

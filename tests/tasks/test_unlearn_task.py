@@ -95,10 +95,11 @@ def test_forgets_down_to_the_target(unlearned):
     assert report["target"]["reached"] and report["forget_accuracy_after"] <= report["target"]["value"]
     assert report["adversarial"]["num_examples"] == 20
     assert report["steps"] >= 1 and report["compute_time_s"] > 0
-    assert report["hyperparameters"]["adv_clip"] == 0.5
+    assert report["hyperparameters"]["adv_clip"] == 0.2
     # the source's reference figures come along, for a later request's 'auto' target
     assert sorted(p.name for p in unlearned.iterdir()) == [
-        "config.yaml", "forget_report.json", "reference_stats.json", "unlearn.log", "unlearned.pth"]
+        "config.yaml", "forget_report.json", "reference_stats.json", "train_importance.pth", "unlearn.log",
+        "unlearned.pth"]
     log = (unlearned / "unlearn.log").read_text()
     assert "step 1/" in log and "forget accuracy" in log
 
@@ -275,3 +276,20 @@ def test_grad_clip_and_scheduler_are_honoured(tiny_recipe, forget10, tmp_path):
     # A long warm-up scales the learning rate down: at step 2 of 1000, by 500.
     assert moved("warm") < 0.05 * moved("adam")
     assert json.loads((tmp_path / "warm/forget_report.json").read_text())["hyperparameters"]["scheduler"] == "warmuplr"
+
+
+def test_dampening_reads_the_training_importance_that_stage_4_stored(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    out = tmp_path / "dampened"
+    unlearn(d, out, forget10, "--dampening_alpha 1 --max_steps 1")
+    report = json.loads((out / "forget_report.json").read_text())
+    assert report["dampened_weights"] > 0 and "dampening" in report["phases_s"]
+    assert report["hyperparameters"]["dampening_alpha"] == 1.0
+    # a model without it is told which file is missing and how to make it
+    source = tmp_path / "source"
+    shutil.copytree(d / EXP, source)
+    (source / "train_importance.pth").unlink()
+    message = unlearn_error(d, tmp_path / "never", forget10, "--dampening_alpha 10",
+                            source_model=f"{source}/train.loss.ave.pth")
+    assert f"{source}/train_importance.pth" in message and "espnet2_unlearn.bin.train_importance" in message
+    assert not (tmp_path / "never").exists()

@@ -2,8 +2,10 @@ import torch
 import torch.nn.functional as F
 
 import pytest
+from espnet2.layers.utterance_mvn import UtteranceMVN
 
-from espnet2_unlearn.unlearn.adversarial import draw_targets, make_adversarial_set, retention_loss, targeted_pgd
+from espnet2_unlearn.unlearn.adversarial import (NormaliserError, check_normaliser, draw_targets, feature_scale,
+                                                 make_adversarial_set, max_distance, retention_loss, targeted_pgd)
 from espnet2_unlearn.model_calls import logits_of, pad
 from tiny_model import tiny_forget_set, tiny_model
 
@@ -76,9 +78,14 @@ def test_kept_examples_stay_within_adv_clip_of_their_source_with_global_mvn(tmp_
     forget = tiny_forget_set(n=5, mean=6.0, std=2.0)
     kept = [s.clone() for s in forget.speech]
     adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=0)
+    # adv_clip is in standard deviations of each feature (2 here)
     for example, src in zip(adv.speech, adv.sources.tolist()):
-        assert (example - forget.speech[src]).abs().max() <= 0.5 + 1e-5
+        assert (example - forget.speech[src]).abs().max() <= 0.5 * 2 + 1e-5
+        assert (example - forget.speech[src]).abs().max() > 0.5  # the radius is used, in those units
     assert all(torch.equal(a, b) for a, b in zip(kept, forget.speech))
+    # the report's distances say the same
+    worst, worst_in_clip_units = max_distance(model, adv, forget)
+    assert 0.5 < worst <= 0.5 * 2 + 1e-5 and 0.25 < worst_in_clip_units <= 0.5 + 1e-4
     # and their labels are what the model says about them as stored
     with torch.no_grad():
         for example, y in zip(adv.speech, adv.labels):
@@ -92,3 +99,26 @@ def test_logits_of_leaves_its_input_alone_under_global_mvn(tmp_path):
     with torch.no_grad():
         first = logits_of(model, x, lengths)
         assert torch.equal(x, kept) and torch.equal(logits_of(model, x, lengths), first)
+
+
+def test_feature_scale_follows_the_normaliser(tmp_path):
+    x, lengths = pad(tiny_forget_set(n=3, mean=6.0, std=2.0).speech)
+    assert torch.equal(feature_scale(tiny_model(), x, lengths), torch.ones(1, 1, 8))
+    scale = feature_scale(tiny_model(stats_file=tmp_path / "s.npz"), x, lengths)
+    assert torch.allclose(scale, torch.full((1, 1, 8), 2.0))
+    model = tiny_model()
+    model.normalize = UtteranceMVN(norm_vars=True)
+    per_utt = feature_scale(model, x, lengths)
+    assert per_utt.shape == (3, 1, 8)
+    assert torch.allclose(per_utt[1, 0], x[1, : lengths[1]].std(0, unbiased=False), atol=1e-5)
+
+
+def test_unknown_normaliser_or_a_frontend_is_refused():
+    model = tiny_model()
+    model.normalize = torch.nn.Identity()
+    with pytest.raises(NormaliserError, match="normaliser Identity is unknown"):
+        check_normaliser(model)
+    model = tiny_model()
+    model.frontend = torch.nn.Identity()
+    with pytest.raises(NormaliserError, match="front-end"):
+        check_normaliser(model)

@@ -1,6 +1,6 @@
 import torch
 
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel
+from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
 
 
 def test_relabels_never_equal_the_true_label_and_repeat_for_a_seed():
@@ -21,3 +21,30 @@ def test_forget_loss_modes():
     ascent = forget_loss(logits, y, y_new, "ascent")
     assert relabel > 3.9 and ascent < 0
     assert torch.isclose(ascent, -torch.nn.functional.cross_entropy(logits, y))
+
+
+def test_targeted_relabel_changes_only_the_least_confident_share():
+    probs = torch.tensor([[0.9, 0.05, 0.03, 0.02],   # sure of its true class 0
+                          [0.5, 0.1, 0.4, 0.0],     # least sure: goes to class 2
+                          [0.1, 0.8, 0.05, 0.05],
+                          [0.2, 0.1, 0.1, 0.6]])    # second least sure: goes to class 0
+    labels = torch.tensor([0, 0, 1, 3])
+    # target 0.5: two of four must be wrong
+    assert targeted_relabel(probs, labels, 0.5).tolist() == [0, 2, 1, 0]
+    assert targeted_relabel(probs, labels, 1.0).tolist() == labels.tolist()
+    relabels = targeted_relabel(probs, labels, 0.0)
+    assert (relabels != labels).all()
+
+
+
+def test_kept_labels_get_a_held_out_confidence_and_changed_ones_stay_hard():
+    labels = torch.tensor([0, 1, 2])
+    relabels = torch.tensor([3, 1, 2])  # the first was changed
+    targets = soften_kept(relabels, labels, 4, 0.7)
+    assert torch.equal(targets[0], torch.tensor([0.0, 0.0, 0.0, 1.0]))
+    assert torch.allclose(targets[1], torch.tensor([0.1, 0.7, 0.1, 0.1]))
+    assert torch.allclose(targets.sum(1), torch.ones(3))
+    # the loss accepts them as they are
+    logits = torch.zeros(3, 4, requires_grad=True)
+    forget_loss(logits, labels, targets, "targeted").backward()
+    assert logits.grad is not None

@@ -1,0 +1,162 @@
+"""Hyper-parameter sweep of stage 5, on a trained recipe (run from its
+directory after `./run.sh --stop_stage 4`, like bench/compare.py):
+
+    python bench/sweep.py --sizes 50 --seeds 1 2 --settings default lr1e-5 update10 --output bench/SWEEP.md
+
+Each setting is a named set of unlearn_train options (SETTINGS).  Its runs
+go through bench/compare.py (stages 5 and 6 of `./run.sh`, run names
+suffixed with the setting's name; the gold model of a forget set, if stage 7
+made it, is shared by every setting).  Runs already done are reused.  One
+row per setting: test UAR minus the original's (mean over the forget sets,
+then each run's paired 95 % interval), the upper end of the worst interval
+(the utility bar asks for at most 1 point of loss), forget accuracy and MIA
+efficacy minus gold's, steps, compute seconds, attack success rate, the
+adversarial examples' largest distance from their sources (in adv_clip
+units) and each term's mean share of the gradient.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compare  # noqa: E402  (bench/compare.py: forget lists and runs)
+
+SETTINGS = {
+    "default": "",
+    "relabel": "--adv_weight 0 --elastic_weight 0",
+    "lr3e-5": "--optim_conf lr=3.0e-5 --max_steps 300",
+    "lr1e-5": "--optim_conf lr=1.0e-5 --max_steps 600",
+    "update10": "--elastic_mode update --elastic_weight 10",
+    "update100": "--elastic_mode update --elastic_weight 100",
+    "lr1e-5_update10": "--optim_conf lr=1.0e-5 --max_steps 600 --elastic_mode update --elastic_weight 10",
+    "adv3": "--adv_weight 3",
+    "soft": "--adv_target soft",
+    "clip0.1": "--adv_clip 0.1 --adv_step_size 0.02",
+    "clip0.5": "--adv_clip 0.5 --adv_step_size 0.1",
+    "k4": "--adv_num 4",
+    "s3": "--adv_steps 3 --adv_step_size 0.1",
+    "eval_mode": "--update_mode eval",
+    "salient0.1": "--saliency_fraction 0.1",
+    "salient0.01": "--saliency_fraction 0.01",
+    "salient0.01_lr1e-5": "--saliency_fraction 0.01 --optim_conf lr=1.0e-5 --max_steps 600",
+    "sgd1e-2": "--optim sgd --optim_conf lr=1.0e-2 --optim_conf momentum=0.9 --max_steps 300",
+    "ascent": "--forget_loss ascent",
+    "ascent_lr3e-5": "--forget_loss ascent --optim_conf lr=3.0e-5 --max_steps 300",
+    "ascent_salient0.1": "--forget_loss ascent --saliency_fraction 0.1",
+    "dampen10": "--dampening_alpha 10",
+    "dampen3": "--dampening_alpha 3",
+    "dampen1.5": "--dampening_alpha 1.5",
+    "dampen10_lr1e-5": "--dampening_alpha 10 --optim_conf lr=1.0e-5 --max_steps 600",
+    "targeted": "--forget_loss targeted",
+    "targeted_lr1e-5": "--forget_loss targeted --optim_conf lr=1.0e-5 --max_steps 600",
+    "targeted_salient0.1": "--forget_loss targeted --saliency_fraction 0.1",
+    "targeted_adv3": "--forget_loss targeted --adv_weight 3",
+    "targeted_update10": "--forget_loss targeted --elastic_mode update --elastic_weight 10",
+    "targeted_heldout": "--forget_loss targeted --kept_target heldout",
+    "targeted_lr3e-4": "--forget_loss targeted --optim_conf lr=3.0e-4",
+    "sgd3e-2": "--optim sgd --optim_conf lr=3.0e-2 --optim_conf momentum=0.9 --max_steps 300",
+}
+
+
+def summary(name, runs, reports):
+    deltas = [r["models"]["unlearned"]["vs"]["original"]["test_uar"] for r in runs]
+    u = [r["models"]["unlearned"] for r in runs]
+    gold = [r["models"].get("gold") for r in runs]
+
+    def mean(values):
+        values = [v for v in values if v is not None]
+        return sum(values) / len(values) if values else None
+
+    def gap(f):
+        return mean([f(a) - f(g) if g else None for a, g in zip(u, gold)])
+
+    shares = {}
+    for rep in reports:
+        for row in rep.get("step_log", []):
+            for term, share in row.get("gradient_share", {}).items():
+                shares.setdefault(term, []).append(share)
+    adv = [rep.get("adversarial", {}) for rep in reports]
+    return {
+        "setting": name,
+        "test_uar_change": mean([d["value"] for d in deltas]),
+        "intervals": [(d["value"], d["low"], d["high"]) for d in deltas],
+        "worst_loss_upper": max((-d["low"] for d in deltas if d["low"] is not None), default=None),
+        "forget_acc_gap": gap(lambda m: 100 * m["forget"]["accuracy"]),
+        "mia_gap": gap(lambda m: 100 * m["mia"]["efficacy"]),
+        "steps": mean([rep["steps"] for rep in reports]),
+        "compute_s": mean([rep["compute_time_s"] for rep in reports]),
+        "attack_success": mean([a.get("attack_success_rate") for a in adv]),
+        "max_distance": max((a["max_distance_in_clip_units"] for a in adv
+                             if a.get("max_distance_in_clip_units") is not None), default=None),
+        "gradient_share": {t: sum(v) / len(v) for t, v in shares.items()},
+    }
+
+
+def fmt(v, digits=1):
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def table(rows):
+    out = ["| setting | options | test UAR change | per run: change [95 % interval] | worst loss (upper end) | "
+           "forget acc − gold | MIA eff. − gold | steps | compute s | attack success | max dist. (clip units) | "
+           "gradient share (forget / adv / elastic) |", "|---" * 12 + "|"]
+    for r in rows:
+        share = r["gradient_share"]
+        out.append(
+            f"| {r['setting']} | `{SETTINGS[r['setting']] or '(conf/unlearn.yaml)'}` | {r['test_uar_change']:+.1f} | "
+            + "; ".join(f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]" for v, lo, hi in r["intervals"])
+            + f" | {fmt(r['worst_loss_upper'])} | {fmt(r['forget_acc_gap'])} | {fmt(r['mia_gap'])} | "
+            f"{fmt(r['steps'], 0)} | {fmt(r['compute_s'])} | {fmt(r['attack_success'], 2)} | "
+            f"{fmt(r['max_distance'], 2)} | "
+            + " / ".join(fmt(share.get(t), 2) for t in ("forget", "adv", "elastic")) + " |")
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="*", default=[50])
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--speakers", nargs="*", default=[])
+    p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    p.add_argument("--forget_dir", default="data/bench")
+    p.add_argument("--existing_only", action="store_true", help="report the runs that are done, run nothing")
+    p.add_argument("--output", type=Path, help="also write the tables to this Markdown file")
+    args = p.parse_args()
+
+    lines = []
+    groups = [("random", n, args.seeds) for n in args.sizes] + [("speaker", s, [0]) for s in args.speakers]
+    for kind, value, seeds in groups:
+        rows = []
+        for name in args.settings:
+            run_args = argparse.Namespace(forget_dir=args.forget_dir, name="" if name == "default" else name,
+                                          unlearn_args=SETTINGS[name], baselines="", stop_stage=6, run_args=[])
+            lists = [compare.forget_list(kind, value, seed, run_args) for seed in seeds]
+            if args.existing_only:
+                lists = [f for f in lists if compare.done(f, run_args)]
+                if not lists:
+                    continue
+            runs = [compare.run_one(f, run_args) for f in lists]
+            reports = [json.loads(compare.metrics_file(f, run_args).parent.parent.joinpath("forget_report.json")
+                                  .read_text()) for f in lists]
+            rows.append(summary(name, runs, reports))
+            print(f"sweep: {kind} {value} {name}: {rows[-1]['test_uar_change']:+.1f}", file=sys.stderr, flush=True)
+        title = (f"## {value} utterances forgotten, seeds {' '.join(map(str, seeds))}" if kind == "random"
+                 else f"## speaker {value} forgotten")
+        block = [title, ""] + table(rows) + [""]
+        print("\n".join(block), flush=True)
+        lines += block
+    if args.output:
+        header = ["# Sweep of the unlearning hyper-parameters", "",
+                  f"Made by `python bench/sweep.py {' '.join(sys.argv[1:])}` in the recipe directory after "
+                  "`./run.sh --stop_stage 4` (and stage 7 of the same forget lists, for the gold columns). "
+                  "Test UAR change: unlearned minus original, in points, with each run's paired 95 % bootstrap "
+                  "interval; worst loss: the largest upper end of the interval of loss over the runs (the utility "
+                  "bar: at most 1). Gaps to gold in points; gradient shares are <g_term, g>/|g|^2 averaged over "
+                  "the steps.", ""]
+        args.output.write_text("\n".join(header + lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The update loop on the small untrained model: what each elastic mode does
+to the weights, and the per-step record of the terms."""
+
+import argparse
+import copy
+
+import pytest
+import torch
+
+from espnet2_unlearn.model_calls import logits_of, pad
+from espnet2_unlearn.unlearn.runner import build_retention, score, update_until_target
+from espnet2_unlearn.unlearn.stopping import StopRule
+from tiny_model import tiny_forget_set, tiny_model
+
+
+def options(**kw):
+    base = dict(seed=0, batch_size=8, max_steps=5, forget_loss="relabel", adv_num=2, adv_steps=3,
+                adv_step_size=0.04, adv_clip=0.2, adv_weight=1.0, adv_target="hard", elastic_weight=1.0,
+                elastic_mode="penalty", saliency_fraction=1.0, kept_target="hard", update_mode="eval", grad_clip=0.0, grad_clip_type=2.0)
+    return argparse.Namespace(**{**base, **kw})
+
+
+def run_steps(args):
+    """Five Adam steps (no stopping) from the same model; returns the
+    model before, after, the elastic weights, the saliency mask and the step log."""
+    model, forget = tiny_model(), tiny_forget_set(n=8)
+    original = copy.deepcopy(model).eval().requires_grad_(False)
+    retention = build_retention(args, model, original, forget, 4)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    acc, med = score(model, forget.speech, forget.labels)
+    steps, _, _, _, log = update_until_target(args, model, optimizer, None, forget, retention,
+                                              StopRule("acc", -1.0, args.max_steps), acc, med)
+    assert steps == args.max_steps
+    return original, model, retention.weights, retention.mask, log
+
+
+def movement(original, model, weights, high: bool):
+    """Mean |theta - theta0| over the weights with omega above 0.9 (high) or below 0.1."""
+    before, after = dict(original.named_parameters()), dict(model.named_parameters())
+    moved = [((after[n] - before[n]).abs()[(w > 0.9) if high else (w < 0.1)]) for n, w in weights.items()]
+    return float(torch.cat([m.flatten() for m in moved]).mean())
+
+
+def test_elastic_update_holds_back_the_weights_the_forget_set_does_not_need():
+    free = run_steps(options(elastic_mode="update", elastic_weight=0.0))
+    anchored = run_steps(options(elastic_mode="update", elastic_weight=10.0))
+    weights = anchored[2]
+    # lambda = 0 gives the same weights (omega is computed either way)
+    assert movement(*free[:2], weights, high=True) > 5 * movement(*anchored[:2], weights, high=True)
+    # the weights the forget set relies on (omega near 0) move about as much
+    assert movement(*anchored[:2], weights, high=False) > 0.5 * movement(*free[:2], weights, high=False)
+
+
+def test_elastic_penalty_moves_high_omega_weights_less():
+    free = run_steps(options(elastic_weight=0.0))
+    anchored = run_steps(options(elastic_weight=1e4))
+    weights = anchored[2]
+    assert movement(*free[:2], weights, high=True) > 1.2 * movement(*anchored[:2], weights, high=True)
+
+
+def test_each_step_logs_every_term_and_its_gradient_share():
+    *_, log = run_steps(options())
+    assert [entry["step"] for entry in log] == [1, 2, 3, 4, 5]
+    for entry in log:
+        assert set(entry["terms"]) == set(entry["gradient_share"]) == {"forget", "adv", "elastic"}
+        assert sum(entry["gradient_share"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert log[0]["terms"]["elastic"] == 0.0 and log[-1]["terms"]["elastic"] > 0.0
+    *_, log = run_steps(options(elastic_mode="update"))
+    assert set(log[0]["gradient_share"]) == {"forget", "adv"}  # the update mode adds no gradient
+
+
+def test_batched_scoring_equals_one_utterance_at_a_time(tmp_path):
+    model = tiny_model(stats_file=tmp_path / "s.npz")
+    forget = tiny_forget_set(n=20, mean=6.0, std=2.0)  # lengths 12-19: some equal, some not
+    assert len({s.shape[0] for s in forget.speech}) < 20
+    with torch.no_grad():
+        one = torch.cat([logits_of(model, *pad([s])) for s in forget.speech])
+    losses = torch.nn.functional.cross_entropy(one, forget.labels, reduction="none")
+    acc, med = score(model, forget.speech, forget.labels)
+    assert acc == float((one.argmax(-1) == forget.labels).float().mean())
+    assert med == pytest.approx(float(losses.median()), abs=1e-6)
+
+
+def test_saliency_mask_keeps_the_other_weights_exactly_where_they_were():
+    original, model, _, mask, _ = run_steps(options(saliency_fraction=0.2, elastic_weight=0.0))
+    before, after = dict(original.named_parameters()), dict(model.named_parameters())
+    for name, keep in mask.items():
+        # the most important 20 % of each tensor (at least one weight)
+        assert int(keep.sum()) == max(1, -(-keep.numel() * 2 // 10))
+        assert torch.equal(after[name][~keep], before[name][~keep])
+    moved = torch.cat([(after[n] - before[n])[m].abs().flatten() for n, m in mask.items()])
+    assert float(moved.mean()) > 1e-4

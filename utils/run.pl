@@ -71,7 +71,8 @@ for my $arg (@ARGV == 1 ? () : @ARGV) {
 my $cmdtemplate = @ARGV == 1 ? $ARGV[0] : join(' ', @words);
 
 if ($max_jobs == 0) {
-  my $cores = `nproc 2>/dev/null`; chomp $cores;
+  # nproc alone would follow OMP_NUM_THREADS, which is about threads per job
+  my $cores = `env -u OMP_NUM_THREADS nproc 2>/dev/null`; chomp $cores;
   $max_jobs = ($cores =~ m/^\d+$/ && $cores > 0) ? $cores : 1;
 }
 $ENV{OMP_NUM_THREADS} = $num_threads if $num_threads;
@@ -136,6 +137,9 @@ for my $index ($first .. $last) {
     my $c = run_one($index);
     exit($c > 255 ? 255 : $c);
   }
+  # The parent sets the group too, so that a TERM arriving before the child
+  # has run reaches it (each side may get there first).
+  setpgrp($pid, $pid);
   $running{$pid} = $index;
 }
 while (scalar(keys %running) > 0) {

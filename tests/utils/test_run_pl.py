@@ -68,15 +68,31 @@ def test_term_goes_on_to_the_jobs_which_clean_up(tmp_path):
     import time
 
     # Each job makes a file and removes it when it gets TERM, as a stage does.
-    job = (f"touch {tmp_path}/part.JOB; trap 'rm -f {tmp_path}/part.JOB; exit 143' TERM; "
-           "sleep 60 & wait")
-    proc = subprocess.Popen([RUN_PL, "JOB=1:2", str(tmp_path / "t.JOB.log"), job])
-    for _ in range(100):
+    # (the file appears once the job is waiting, so the TERM finds it ready)
+    job = (f"trap 'rm -f {tmp_path}/part.JOB; exit 143' TERM; sleep 60 & touch {tmp_path}/part.JOB; wait")
+    proc = subprocess.Popen([RUN_PL, "--max-jobs-run", "2", "JOB=1:2", str(tmp_path / "t.JOB.log"), job])
+    for _ in range(600):  # a loaded machine can take seconds to start them
         if all((tmp_path / f"part.{i}").exists() for i in (1, 2)):
             break
         time.sleep(0.1)
+    assert all((tmp_path / f"part.{i}").exists() for i in (1, 2))
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 143
     assert not list(tmp_path.glob("part.*"))
     for i in (1, 2):
         assert re.search(r"# Ended \(code 143\)", (tmp_path / f"t.{i}.log").read_text())
+
+
+def test_jobs_run_side_by_side_whatever_omp_num_threads_says(tmp_path):
+    import os
+    import subprocess
+
+    import pytest
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: one job at a time is right")
+    # each job waits (5 s at most) for the other to have started
+    job = (f"touch {tmp_path}/s.JOB; for i in $(seq 50); do [ -e {tmp_path}/s.1 ] && [ -e {tmp_path}/s.2 ] "
+           "&& exit 0; sleep 0.1; done; exit 1")
+    subprocess.run([RUN_PL, "JOB=1:2", str(tmp_path / "p.JOB.log"), job], check=True,
+                   env={**os.environ, "OMP_NUM_THREADS": "1"})

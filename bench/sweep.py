@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402  (bench/compare.py: forget lists and runs)
 
 SETTINGS = {  # every one measured at N = 50, seeds 1 and 2 (bench/SWEEP.md)
-    "default": "",  # conf/unlearn.yaml: targeted relabeling + adversarial + elastic (penalty)
+    "default": "",  # conf/unlearn.yaml: random relabeling + adversarial + elastic (penalty), the seed method
+    "targeted": "--forget_loss targeted",
     "targeted_adv3": "--forget_loss targeted --adv_weight 3",
     "targeted_lr3e-4": "--forget_loss targeted --optim_conf lr=3.0e-4",
     "targeted_salient0.1": "--forget_loss targeted --saliency_fraction 0.1",
     "targeted_heldout": "--forget_loss targeted --kept_target heldout",
-    "random": "--forget_loss relabel",  # the seed method
     "relabel": "--forget_loss relabel --adv_weight 0 --elastic_weight 0",
     "lr1e-5": "--forget_loss relabel --optim_conf lr=1.0e-5 --max_steps 600",
     "update10": "--forget_loss relabel --elastic_mode update --elastic_weight 10",

@@ -51,7 +51,7 @@ unlearn_args=         # extra options, e.g. "--adv_weight 0 --max_steps 20"
 unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget list)
 
 # Gold standard and baselines (stage 7)
-baselines="relabel ascent l2ul relabel_adv relabel_elastic random_relabel finetune"  # which baselines stage 7 runs ("" for none)
+baselines="relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"  # which baselines stage 7 runs ("" for none)
 finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
 
 # Purge (stage 9)
@@ -60,15 +60,15 @@ dry_run=false         # true: print what the purge would remove, change nothing
 # Baselines of stage 7 on the same forget set: options of unlearn_train, or
 # (finetune) fine-tuning of the source model on the retain set.
 declare -A baseline_args=(
-  [relabel]="--adv_weight 0 --elastic_weight 0"   # the relabeling term only (conf/unlearn.yaml's: targeted)
+  [relabel]="--adv_weight 0 --elastic_weight 0"   # random relabeling only
   [ascent]="--forget_loss ascent --adv_weight 0 --elastic_weight 0"  # gradient ascent only
   [l2ul]="--forget_loss ascent"                  # ascent + adversarial + elastic (L2UL-style)
   [relabel_adv]="--elastic_weight 0"             # relabeling + adversarial
   [relabel_elastic]="--adv_weight 0"             # relabeling + elastic
-  [random_relabel]="--forget_loss relabel"       # the seed method: random relabeling + adversarial + elastic
+  [targeted]="--forget_loss targeted"            # targeted relabeling + adversarial + elastic
   [finetune]=""
 )
-all_baselines="relabel ascent l2ul relabel_adv relabel_elastic random_relabel finetune"
+all_baselines="relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"
 
 help_message=$(cat <<EOF
 Usage: $0 [options]

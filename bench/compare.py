@@ -180,7 +180,7 @@ def main():
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--speakers", nargs="*", default=["spk01"], help="one-speaker requests, one run each")
     p.add_argument("--stop_stage", type=int, choices=[6, 7], default=7)
-    p.add_argument("--baselines", default="relabel ascent l2ul relabel_adv relabel_elastic random_relabel finetune")
+    p.add_argument("--baselines", default="relabel ascent l2ul relabel_adv relabel_elastic targeted finetune")
     p.add_argument("--unlearn_args", default="")
     p.add_argument("--name", default="", help="suffix of the run names, for a hyper-parameter setting")
     p.add_argument("--forget_dir", default="data/bench", help="where forget lists and run logs go")

@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402  (bench/compare.py: forget lists and runs)
 
 SETTINGS = {  # every one measured at N = 50, seeds 1 and 2 (bench/SWEEP.md)
-    "default": "",  # conf/unlearn.yaml: targeted relabeling + adversarial + elastic (penalty)
+    "default": "",  # conf/unlearn.yaml: random relabeling + adversarial + elastic (penalty), the seed method
+    "targeted": "--forget_loss targeted",
     "targeted_adv3": "--forget_loss targeted --adv_weight 3",
     "targeted_lr3e-4": "--forget_loss targeted --optim_conf lr=3.0e-4",
     "targeted_salient0.1": "--forget_loss targeted --saliency_fraction 0.1",
     "targeted_heldout": "--forget_loss targeted --kept_target heldout",
-    "random": "--forget_loss relabel",  # the seed method
     "relabel": "--forget_loss relabel --adv_weight 0 --elastic_weight 0",
     "lr1e-5": "--forget_loss relabel --optim_conf lr=1.0e-5 --max_steps 600",
     "update10": "--forget_loss relabel --elastic_mode update --elastic_weight 10",
@@ -96,6 +96,30 @@ def table(rows):
     return out
 
 
+def plot(rows, path: Path, title: str) -> None:
+    """Per setting, each run's test-UAR change with its paired interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
+    for y, r in enumerate(rows):
+        for k, (v, lo, hi) in enumerate(r["intervals"]):
+            ax.errorbar(v, y + 0.15 * (k - 0.5), xerr=[[v - lo], [hi - v]], fmt="o", ms=3, capsize=2,
+                        color="C0" if k == 0 else "C1")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.axvline(-1, color="red", lw=0.8, ls="--", label="utility bar (-1 point)")
+    ax.set_yticks(range(len(rows)), [r["setting"] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlabel("test UAR change (points), paired 95 % interval; one colour per seed")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="*", default=[50])
@@ -127,6 +151,10 @@ def main():
         title = (f"## {value} utterances forgotten, seeds {' '.join(map(str, seeds))}" if kind == "random"
                  else f"## speaker {value} forgotten")
         block = [title, ""] + table(rows) + [""]
+        if args.output and rows:
+            png = args.output.with_name(f"{args.output.stem}_{kind}_{value}.png")
+            plot(rows, png, title.lstrip("# "))
+            block += [f"![test UAR change per setting]({png.name})", ""]
         print("\n".join(block), flush=True)
         lines += block
     if args.output:

@@ -76,7 +76,7 @@ class UnlearnTask(CLSTask):
                            "e.g. dump/fbank/train/feats.scp,speech,kaldi_ark and dump/fbank/train/text,label,text")
         group.add_argument("--forget_request", type=str, default="utterance", choices=["utterance", "speaker"],
                            help="utterance: some utterances of speakers that stay; speaker: all of a speaker's")
-        group.add_argument("--forget_loss", type=str, default="targeted",
+        group.add_argument("--forget_loss", type=str, default="relabel",
                            choices=["relabel", "targeted", "ascent", "none"],
                            help="random relabeling, targeted relabeling (only the least confident share the "
                            "accuracy target needs, to the most probable wrong class), gradient ascent on the true "

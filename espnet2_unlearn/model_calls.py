@@ -39,6 +39,32 @@ def length_batches(lengths: Sequence[int], max_frames: int) -> List[List[int]]:
     return batches
 
 
+# Utterances per forward pass when a batch is cut into pieces of similar
+# length: padding is what a padded batch of mixed lengths spends most of its
+# time on (bench: a batch of 32 forget utterances, forward and backward,
+# 1.11 s padded, 0.69 s in pieces of 8, 1.23 s one at a time).
+LENGTH_CHUNK = 8
+
+
+def length_chunks(lengths: Sequence[int], chunk: int = LENGTH_CHUNK) -> List[List[int]]:
+    """Indices sorted by length (longest first, ties in input order) and cut
+    into pieces of at most `chunk`."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[k : k + chunk] for k in range(0, len(order), chunk)]
+
+
+def logits_in_chunks(model, speech: Sequence[torch.Tensor], chunk: int = LENGTH_CHUNK) -> torch.Tensor:
+    """(N, classes) logits in the input order, computed (with gradients, in
+    the model's current mode) in pieces of similar length: the loss of a
+    batch is the same mean over its utterances, with little padding."""
+    rows = [None] * len(speech)
+    for piece in length_chunks([s.shape[0] for s in speech], chunk):
+        logits = logits_of(model, *pad([speech[i] for i in piece]))
+        for row, i in enumerate(piece):
+            rows[i] = logits[row]
+    return torch.stack(rows)
+
+
 @torch.no_grad()
 def batched_logits(model, speech: Sequence[torch.Tensor], max_frames: int = 20000) -> torch.Tensor:
     """(N, classes) logits of every utterance in eval mode, computed in

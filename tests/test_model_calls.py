@@ -1,6 +1,6 @@
 import torch
 
-from espnet2_unlearn.model_calls import batched_logits, length_batches, pad
+from espnet2_unlearn.model_calls import batched_logits, length_batches, length_chunks, logits_in_chunks, pad
 
 
 def test_length_batches_hold_equal_lengths_within_the_frame_budget():
@@ -30,3 +30,19 @@ def test_batched_logits_keep_the_input_order_and_match_one_at_a_time():
     got = batched_logits(MeanModel(), speech, max_frames=20)
     want = torch.cat([MeanModel().decoder(*pad([s])) for s in speech])
     assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_length_chunks_sort_longest_first_and_cover_every_index_once():
+    lengths = [5, 300, 120, 5, 300, 7]
+    assert length_chunks(lengths, chunk=2) == [[1, 4], [2, 5], [0, 3]]
+    assert length_chunks([], chunk=8) == []
+
+
+def test_logits_in_chunks_keep_the_input_order_and_the_gradient():
+    torch.manual_seed(0)
+    speech = [torch.randn(n, 3, requires_grad=True) for n in (4, 9, 1, 9, 6)]
+    got = logits_in_chunks(MeanModel(), speech, chunk=2)
+    want = torch.cat([MeanModel().decoder(*pad([s])) for s in speech])
+    assert torch.allclose(got, want, atol=1e-6)
+    got.sum().backward()
+    assert all(s.grad is not None for s in speech)

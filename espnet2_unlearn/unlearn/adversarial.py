@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from espnet2.layers.global_mvn import GlobalMVN
 from espnet2.layers.utterance_mvn import UtteranceMVN
 
-from espnet2_unlearn.model_calls import logits_of, pad
+from espnet2_unlearn.model_calls import batched_logits, length_chunks, logits_of, pad
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 
 
@@ -98,22 +98,22 @@ def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, ge
 
 
 def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: int, adv_clip: float,
-                         step_size: float, steps: int, seed: int, batch_size: int = 16) -> AdversarialSet:
-    """per_utt examples per forget utterance against `model` (in eval mode)."""
+                         step_size: float, steps: int, seed: int) -> AdversarialSet:
+    """per_utt examples per forget utterance against `model` (in eval mode).
+    The attacks run in pieces of similar length (little padding); each kept
+    example is then labelled alone, as the model scores one utterance."""
     generator = torch.Generator().manual_seed(seed)
     targets = draw_targets(forget.labels.cpu(), num_classes, per_utt, generator)
     sources = torch.arange(len(forget)).repeat_interleave(per_utt)
     flat_targets = targets.reshape(-1)
-    speech, probs = [], []
-    for start in range(0, len(sources), batch_size):
-        idx = sources[start : start + batch_size]
-        x, lengths = pad([forget.speech[i] for i in idx])
-        x_adv = targeted_pgd(model, x, lengths, flat_targets[start : start + batch_size].to(x.device),
-                             adv_clip, step_size, steps, generator)
-        with torch.no_grad():
-            probs.append(logits_of(model, x_adv, lengths).softmax(-1).cpu())
-        speech += [x_adv[i, : lengths[i]] for i in range(len(idx))]
-    probs = torch.cat(probs) if probs else torch.zeros(0, num_classes)
+    speech = [None] * len(sources)
+    for piece in length_chunks([forget.speech[i].shape[0] for i in sources.tolist()]):
+        x, lengths = pad([forget.speech[i] for i in sources[piece]])
+        x_adv = targeted_pgd(model, x, lengths, flat_targets[piece].to(x.device), adv_clip, step_size, steps,
+                             generator)
+        for row, i in enumerate(piece):
+            speech[i] = x_adv[row, : lengths[row]]
+    probs = batched_logits(model, speech).softmax(-1).cpu() if speech else torch.zeros(0, num_classes)
     return AdversarialSet(speech=speech, labels=probs.argmax(-1), probs=probs, targets=flat_targets, sources=sources)
 
 

@@ -25,7 +25,7 @@ import yaml
 
 from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
-from espnet2_unlearn.model_calls import batched_logits, logits_of, pad
+from espnet2_unlearn.model_calls import batched_logits, logits_in_chunks
 from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, max_distance, retention_loss
 from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE, dampen, fisher_diagonal, load_importance
 from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
@@ -191,7 +191,7 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
     if args.adv_weight > 0 and args.adv_num > 0:
         with phases("pgd"):
             adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
-                                       args.adv_step_size, args.adv_steps, args.seed, args.batch_size)
+                                       args.adv_step_size, args.adv_steps, args.seed)
         logging.info(f"adversarial examples: {len(adv.labels)}, attack success rate {adv.success_rate:.3f}")
     weights = anchor = mask = importance = None
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
@@ -247,14 +247,13 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
             idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
             terms, losses = {}, {}
             if args.forget_loss != "none":
-                x, lengths = pad([forget.speech[i] for i in idx])
-                terms["forget"] = forget_loss(logits_of(model, x, lengths), forget.labels[idx], r.relabels[idx],
-                                              args.forget_loss)
+                terms["forget"] = forget_loss(logits_in_chunks(model, [forget.speech[i] for i in idx]),
+                                              forget.labels[idx], r.relabels[idx], args.forget_loss)
                 losses["forget"] = terms["forget"]
             if r.adv is not None:
                 a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
-                x, lengths = pad([r.adv.speech[i] for i in a_idx])
-                terms["adv"] = retention_loss(logits_of(model, x, lengths), r.adv, a_idx, args.adv_target)
+                terms["adv"] = retention_loss(logits_in_chunks(model, [r.adv.speech[i] for i in a_idx]), r.adv, a_idx,
+                                              args.adv_target)
                 losses["adv"] = args.adv_weight * terms["adv"]
             elastic = None
             if r.weights is not None:

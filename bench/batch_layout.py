@@ -6,23 +6,17 @@ forget utterances, padded as one batch, in pieces of similar length
     python bench/batch_layout.py --forget_list data/bench/forget_n50_s0
 """
 
-import argparse
 import time
 
 import torch
 import torch.nn.functional as F
-from model_parts import add_arguments, load
+from model_parts import setup
 
 from espnet2_unlearn.model_calls import logits_in_chunks, logits_of, pad
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument("--repeats", type=int, default=6)
-    args = p.parse_args()
-    model, forget = load(args)
+    args, model, forget = setup(__doc__, batch_size=(int, 32), repeats=(int, 6))
     params = [prm for prm in model.parameters() if prm.requires_grad]
     generator = torch.Generator().manual_seed(0)
     batches = [torch.randperm(len(forget), generator=generator)[: args.batch_size].tolist()

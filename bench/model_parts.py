@@ -13,7 +13,18 @@ from espnet2.tasks.cls import CLSTask
 from espnet2_unlearn.unlearn.forget_set import load_forget_set
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def setup(doc: str, **options):
+    """(args, model, forget set) from the command line: the shared options
+    plus `options` (name -> (type, default))."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, (kind, default) in options.items():
+        p.add_argument(f"--{name}", type=kind, default=default)
+    _add_arguments(p)
+    args = p.parse_args()
+    return (args, *load(args))
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ser_exp", type=Path, default=Path("exp/ser_train_ser"))
     p.add_argument("--model", default="train.loss.ave.pth")
     p.add_argument("--forget_list", type=Path, default=Path("data/bench/forget_n50_s0"))

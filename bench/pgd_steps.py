@@ -6,10 +6,9 @@ for several numbers of steps S and step sizes, at the default K and adv_clip
     python bench/pgd_steps.py --forget_list data/bench/forget_n50_s0
 """
 
-import argparse
 import time
 
-from model_parts import add_arguments, load
+from model_parts import setup
 
 from espnet2_unlearn.unlearn.adversarial import make_adversarial_set, max_distance
 
@@ -17,12 +16,7 @@ SETTINGS = ((10, 0.04), (6, 0.07), (5, 0.08), (4, 0.1), (3, 0.1))  # (S, step si
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p)
-    p.add_argument("--adv_num", type=int, default=2)
-    p.add_argument("--adv_clip", type=float, default=0.2)
-    args = p.parse_args()
-    model, forget = load(args)
+    args, model, forget = setup(__doc__, adv_num=(int, 2), adv_clip=(float, 0.2))
     for prm in model.parameters():
         prm.requires_grad_(False)
     print(f"| S | step size | seconds | attack success | max distance (clip units) |\n|---|---|---|---|---|")

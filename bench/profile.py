@@ -15,6 +15,7 @@ do not cover (the shell, writing the report, exiting).
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,9 @@ def main():
                   "`phases_s`): startup = interpreter and imports, load = model and forget set, then the first "
                   "scoring of the forget set, the adversarial examples (pgd), the elastic weights (mas), the "
                   "updates (steps), the scoring after each update, saving; other = the rest of the process "
-                  "(shell, report, exit).", ""]
+                  "(shell, report, exit). "
+                  f"Machine: {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.",
+                  ""]
         args.output.write_text("\n".join(header + lines) + "\n")
 
 

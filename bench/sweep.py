@@ -6,7 +6,9 @@ directory after `./run.sh --stop_stage 4`, like bench/compare.py):
 Each setting is a named set of unlearn_train options (SETTINGS).  Its runs
 go through bench/compare.py (stages 5 and 6 of `./run.sh`, run names
 suffixed with the setting's name; the gold model of a forget set, if stage 7
-made it, is shared by every setting).  Runs already done are reused.  One
+made it, is shared by every setting).  Runs already done are reused, and so
+is a stage-7 baseline of bench/compare.py whose options (ser.sh's
+`baseline_args`) are exactly a setting's: it is the same run.  One
 row per setting: test UAR minus the original's (mean over the forget sets,
 then each run's paired 95 % interval), the upper end of the worst interval
 (the utility bar asks for at most 1 point of loss), forget accuracy and MIA
@@ -17,6 +19,7 @@ units) and each term's mean share of the gradient.
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -25,21 +28,42 @@ import compare  # noqa: E402  (bench/compare.py: forget lists and runs)
 
 SETTINGS = {  # every one measured at N = 50, seeds 1 and 2 (bench/SWEEP.md)
     "default": "",  # conf/unlearn.yaml: random relabeling + adversarial + elastic (penalty), the seed method
-    "targeted": "--forget_loss targeted",
+    "pgd5": "--adv_steps 5 --adv_step_size 0.08",  # half the PGD work (bench/pgd_steps.py: 97 % attack success)
+    "targeted": "--forget_loss targeted",  # = ser.sh's baseline targeted
     "targeted_adv3": "--forget_loss targeted --adv_weight 3",
     "targeted_lr3e-4": "--forget_loss targeted --optim_conf lr=3.0e-4",
     "targeted_salient0.1": "--forget_loss targeted --saliency_fraction 0.1",
     "targeted_heldout": "--forget_loss targeted --kept_target heldout",
-    "relabel": "--forget_loss relabel --adv_weight 0 --elastic_weight 0",
+    "relabel": "--adv_weight 0 --elastic_weight 0",  # = baseline relabel
     "lr1e-5": "--forget_loss relabel --optim_conf lr=1.0e-5 --max_steps 600",
     "update10": "--forget_loss relabel --elastic_mode update --elastic_weight 10",
     "salient0.1": "--forget_loss relabel --saliency_fraction 0.1",
     "salient0.01": "--forget_loss relabel --saliency_fraction 0.01",
     "dampen10": "--forget_loss relabel --dampening_alpha 10",
     "dampen3": "--forget_loss relabel --dampening_alpha 3",
-    "ascent": "--forget_loss ascent",
+    "ascent": "--forget_loss ascent",  # = baseline l2ul
     "ascent_lr3e-5": "--forget_loss ascent --optim_conf lr=3.0e-5 --max_steps 300",
 }
+
+
+def baselines_by_options(ser_sh: Path = Path("ser.sh")) -> dict:
+    """ser.sh's baseline_args, options -> baseline name."""
+    found = re.findall(r'^\s*\[(\w+)\]="([^"]*)"', ser_sh.read_text(), flags=re.M) if ser_sh.exists() else []
+    return {options: name for name, options in found}
+
+
+def benchmark_baseline(forget: Path, baseline: str):
+    """(run, forget_report) of stage 7's baseline run of bench/compare.py for
+    this forget list, or None when it is not there."""
+    metrics = compare.metrics_file(forget, argparse.Namespace(name=""))
+    report = Path(f"exp/baseline_{baseline}_{forget.name}/forget_report.json")
+    if not (metrics.exists() and report.exists()):
+        return None
+    models = json.loads(metrics.read_text())["models"]
+    if baseline not in models:
+        return None
+    run = {"models": {"unlearned": models[baseline], "gold": models.get("gold")}}
+    return run, json.loads(report.read_text())
 
 
 def summary(name, runs, reports):
@@ -132,6 +156,7 @@ def main():
     args = p.parse_args()
 
     lines = []
+    baseline_of = baselines_by_options()
     groups = [("random", n, args.seeds) for n in args.sizes] + [("speaker", s, [0]) for s in args.speakers]
     for kind, value, seeds in groups:
         rows = []
@@ -139,13 +164,22 @@ def main():
             run_args = argparse.Namespace(forget_dir=args.forget_dir, name="" if name == "default" else name,
                                           unlearn_args=SETTINGS[name], baselines="", stop_stage=6, run_args=[])
             lists = [compare.forget_list(kind, value, seed, run_args) for seed in seeds]
+            reused = {f: benchmark_baseline(f, baseline_of[SETTINGS[name]]) if SETTINGS[name] in baseline_of
+                      else None for f in lists}
             if args.existing_only:
-                lists = [f for f in lists if compare.done(f, run_args)]
+                lists = [f for f in lists if reused[f] or compare.done(f, run_args)]
                 if not lists:
                     continue
-            runs = [compare.run_one(f, run_args) for f in lists]
-            reports = [json.loads(compare.metrics_file(f, run_args).parent.parent.joinpath("forget_report.json")
-                                  .read_text()) for f in lists]
+            runs, reports = [], []
+            for f in lists:
+                if reused[f]:
+                    run, report = reused[f]
+                else:
+                    run = compare.run_one(f, run_args)
+                    report = json.loads(compare.metrics_file(f, run_args).parent.parent.joinpath(
+                        "forget_report.json").read_text())
+                runs.append(run)
+                reports.append(report)
             rows.append(summary(name, runs, reports))
             print(f"sweep: {kind} {value} {name}: {rows[-1]['test_uar_change']:+.1f}", file=sys.stderr, flush=True)
         title = (f"## {value} utterances forgotten, seeds {' '.join(map(str, seeds))}" if kind == "random"

@@ -47,9 +47,10 @@ SETTINGS = {  # every one measured at N = 50, seeds 1 and 2 (bench/SWEEP.md)
 
 
 def baselines_by_options(ser_sh: Path = Path("ser.sh")) -> dict:
-    """ser.sh's baseline_args, options -> baseline name."""
+    """ser.sh's baseline_args, options -> baseline name (finetune, with no
+    unlearning options, is not an unlearning run)."""
     found = re.findall(r'^\s*\[(\w+)\]="([^"]*)"', ser_sh.read_text(), flags=re.M) if ser_sh.exists() else []
-    return {options: name for name, options in found}
+    return {options: name for name, options in found if options}
 
 
 def benchmark_baseline(forget: Path, baseline: str):

@@ -23,6 +23,7 @@ dumpdir=dump          # where features go
 # Data preparation (stage 1)
 local_data_opts=      # options passed to local/data.sh
 heldout_per_spk=8     # utterances per training speaker kept out of training (0: none)
+min_reference_utts=20 # fewest utterances of heldout and valid, the forget target's references (not an option)
 
 # Data sets
 train_set=train
@@ -460,6 +461,15 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   need "${token_list}" 3
   need "${ser_stats_dir}/train/speech_shape" 3
   need "${ser_config}" 4
+  # The references of the 'auto' forget target (reference_stats.json) are
+  # read off these sets: with too few utterances the target is a guess.
+  if [ "${heldout_per_spk}" -gt 0 ]; then
+    need "${feats_dir}/${heldout_set}/feats.scp" 2
+    n=$(wc -l < "${feats_dir}/${heldout_set}/feats.scp")
+    [ "${n}" -ge "${min_reference_utts}" ] || die "${feats_dir}/${heldout_set} has ${n} utterances, fewer than the ${min_reference_utts} a forget-target reference needs: raise --heldout_per_spk (now ${heldout_per_spk}) and run stage 1 again"
+  fi
+  n=$(wc -l < "${feats_dir}/${valid_set}/feats.scp")
+  [ "${n}" -ge "${min_reference_utts}" ] || die "${feats_dir}/${valid_set} has ${n} utterances, fewer than the ${min_reference_utts} a forget-target reference (speaker requests) needs: choose a larger --valid_set"
   log "Training log: ${ser_exp}/train.log"
   train_ser "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_exp}" "${ser_config}" "${feats_normalize}" \
     --fold_length "${speech_fold_length}" --seed "${seed}" ${ser_args}

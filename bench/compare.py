@@ -2,19 +2,22 @@
 on a trained recipe (run from its directory after stage 4, e.g. the top
 level after `./run.sh --stop_stage 4`):
 
-    python bench/compare.py --sizes 10 50 100 --seeds 0 1 2 --speakers spk01 --output bench/RESULTS.md
+    python bench/compare.py --jobs 2 --output bench/RESULTS.md
 
-For each size N and seed s, N random training utterances (make_forget, seed
-s), and for each speaker all of their training utterances, are forgotten by
-`./run.sh --stage 5 --stop_stage 7`: the unlearning of stage 5, the gold model
-retrained without them and the baselines of stage 7, all evaluated by stage
-6's code.  Runs already done are reused (their directories are kept), so an
-interrupted bench resumes.  Prints, per request kind, one table of method x
-metric (mean and 95 % t-interval across forget sets), the bars of the
-unlearned model (how many runs met each, by their paired intervals), the
-paired interval of original vs unlearned test UAR, and how the model
-selection behaves (best epoch vs average of the 5 best, for the original and
-every gold model).
+By default 2 random forget sets of 10 utterances, 5 of 50, 2 of 100
+(make_forget, seeds 0, 1, ...) and all training utterances of spk01 and of
+spk02, each forgotten by `./run.sh --stage 5 --stop_stage 7`: the unlearning
+of stage 5, the gold model retrained without them and the baselines of stage
+7, all evaluated by stage 6's code.  Runs already done are reused (their
+directories are kept; gold models by the forget list's content key), so an
+interrupted bench resumes; runs scored by an older stage 6 are scored again.
+Prints, per request kind, one table of method x metric (mean and 95 %
+t-interval across forget sets), the paired interval of original vs
+unlearned test UAR and how many forget sets each method meets per bar; then
+the forgetting bar pooled over the bench, the `auto` forget target against
+gold (bench/target.py), the bench's wall time, and how the model selection
+behaves (best epoch vs average of the 5 best, for the original and every
+gold model).
 
     --stop_stage 6        unlearning and evaluation only (no gold, no baselines)
     --unlearn_args "..."  with --name, a hyper-parameter setting to sweep; the
@@ -26,6 +29,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 COLUMNS = (  # (header, function of a model's metrics)
@@ -41,6 +45,7 @@ COLUMNS = (  # (header, function of a model's metrics)
     ("speed-up process", lambda m: m.get("speedup_over_gold", {}).get("process")),
     ("peak RSS MiB", lambda m: m.get("peak_rss_mib")),
 )
+BARS = ("utility floor", "utility", "forgetting", "start-up", "memory")  # per forget set, in table order
 # Two-sided 95 % Student t quantiles by degrees of freedom.
 T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
 
@@ -66,6 +71,25 @@ def cell(values):
     return f"{mean:.{digits}f}" + ("" if half is None else f" ± {half:.{digits}f}")
 
 
+SPEED_NOTE = ("Speed is judged at a real corpus's size (at least 5 000 training utterances, measured there: "
+              "`bench/scaling.py`), not on the built-in corpus; the speed-up columns above are reported, not judged.")
+
+
+def size_and_seeds(spec: str):
+    """'50:0,1,2' -> (50, [0, 1, 2])."""
+    n, _, seeds = spec.partition(":")
+    try:
+        return int(n), [int(x) for x in seeds.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N:SEED,SEED,..., got '{spec}'") from None
+
+
+def gold_dir(forget: Path, ser_exp: str = "exp/ser_train_ser") -> Path:
+    from espnet2_unlearn.data.forget_list import content_key, read_forget_ids
+
+    return Path(f"exp/gold_{Path(ser_exp).name}_{content_key(read_forget_ids(forget))}")
+
+
 def forget_list(kind, value, seed, args):
     name = f"forget_n{value}_s{seed}" if kind == "random" else f"forget_{value}"
     forget = Path(args.forget_dir) / name
@@ -82,21 +106,39 @@ def metrics_file(forget, args) -> Path:
 
 def done(forget, args) -> bool:
     metrics = metrics_file(forget, args)
-    return metrics.exists() and (args.stop_stage < 7 or "gold" in json.loads(metrics.read_text())["models"])
+    if not metrics.exists():
+        return False
+    models = json.loads(metrics.read_text())["models"]
+    # Runs scored before the per-utterance forget outcomes were kept are evaluated again (stage 6 only).
+    return (args.stop_stage < 7 or "gold" in models) and all("forget_outcomes" in m for m in models.values())
 
 
 def run_one(forget, args):
     tag = f"{forget.name}{'_' + args.name if args.name else ''}"
     metrics = metrics_file(forget, args)
     if not done(forget, args):
-        cmd = ["./run.sh", "--stage", "5" if not Path(f"exp/unlearn_{tag}").exists() else "6",
-               "--stop_stage", str(args.stop_stage), "--forget_list", str(forget), "--unlearn_tag", tag,
-               "--baselines", args.baselines, "--unlearn_args", args.unlearn_args, *args.run_args]
+        first = "5" if not Path(f"exp/unlearn_{tag}").exists() else "6"
+        cmd = ["./run.sh", "--stage", first, "--stop_stage", str(args.stop_stage), "--forget_list", str(forget),
+               "--unlearn_tag", tag, "--baselines", args.baselines, "--unlearn_args", args.unlearn_args,
+               *args.run_args]
         print(f"bench: {' '.join(cmd)}", file=sys.stderr, flush=True)
-        with open(Path(args.forget_dir) / f"{tag}.log", "w") as log:
+        start = time.perf_counter()
+        with open(Path(args.forget_dir) / f"{tag}.log", "a") as log:
             if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
                 sys.exit(f"bench: {' '.join(cmd)} failed: see {log.name}")
+        # Wall seconds of every invocation for this run, summed by the report.
+        with open(Path(args.forget_dir) / f"{tag}.seconds", "a") as f:
+            f.write(f"{time.perf_counter() - start:.1f}\n")
     return json.loads(metrics.read_text())
+
+
+def wall_seconds(forget_lists, args) -> float:
+    total = 0.0
+    for forget in forget_lists:
+        f = Path(args.forget_dir) / f"{forget.name}{'_' + args.name if args.name else ''}.seconds"
+        if f.exists():
+            total += sum(float(x) for x in f.read_text().split())
+    return total
 
 
 def method_table(title, runs):
@@ -111,14 +153,56 @@ def method_table(title, runs):
     block += ["", "Paired 95 % interval of unlearned minus original test UAR, per run: "
               + "; ".join(f"{x['value']:+.1f} [{x['low']:+.1f}, {x['high']:+.1f}]" for x in d if x["low"] is not None)
               + (f" (mean half-width {sum(halves) / len(halves):.2f} points)" if halves else "")]
-    bars = [r["bars"] for r in runs if "bars" in r]
-    if bars:
-        block += ["", "| bar (unlearned) | met | not met | not resolved |", "|---|---|---|---|"]
-        for bar in (k for k in bars[0] if k != "model"):
-            statuses = [b[bar]["status"] for b in bars if bar in b]
-            block.append(f"| {bar} | " + " | ".join(str(statuses.count(s)) for s in ("met", "not met", "not resolved"))
-                         + " |")
-    return block + [""]
+    return block + [""] + bar_table(runs)
+
+
+def bar_table(runs):
+    """How many forget sets each method meets, misses or leaves unresolved
+    per bar (metrics/comparison.py: bars), from every run's paired intervals."""
+    from espnet2_unlearn.metrics.comparison import bars
+
+    methods = [m for m in runs[0]["models"] if m not in ("original", "gold")]
+    counts = {m: {} for m in methods}
+    for r in runs:
+        gold = r["models"].get("gold")
+        for m in methods:
+            if m not in r["models"]:
+                continue
+            for bar, v in bars(r["models"][m], gold).items():
+                if v["value"] is None or bar.startswith("speed"):
+                    continue  # judged over the bench (pooled) or at a real corpus's size (speed)
+                counts[m].setdefault(bar, []).append(v["status"])
+    names = [b for b in BARS if any(b in c for c in counts.values())]
+    lines = ["Bars per method, forget sets met / not met / not resolved (speed: see the note below the tables):", "",
+             "| method | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for m in methods:
+        cells = ["/".join(str(counts[m][b].count(s)) for s in ("met", "not met", "not resolved"))
+                 if b in counts[m] else "-" for b in names]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def pooled_table(all_runs):
+    """The forgetting bar over the whole bench, per method (comparison.pooled_forgetting)."""
+    from espnet2_unlearn.metrics.bootstrap import format_interval
+    from espnet2_unlearn.metrics.comparison import MIN_POOLED_SETS, pooled_forgetting
+
+    methods = [m for m in all_runs[0]["models"] if m != "gold"]
+    lines = ["## Forgetting over the bench", "",
+             f"Forget accuracy and MIA efficacy minus gold's, over every utterance of the {len(all_runs)} forget "
+             "sets above (each set weighted by its size), with a 95 % interval from resampling utterances within "
+             "every set; the bar: both intervals inside ±5 points.", "",
+             "| method | forget acc − gold | MIA efficacy − gold | status |", "|---|---|---|---|"]
+    for m in methods:
+        pairs = [(r["models"][m]["forget_outcomes"], r["models"]["gold"]["forget_outcomes"]) for r in all_runs
+                 if m in r["models"] and "gold" in r["models"]]
+        if len(pairs) < MIN_POOLED_SETS:
+            lines.append(f"| {m} | fewer than {MIN_POOLED_SETS} forget sets: not judged | - | - |")
+            continue
+        p = pooled_forgetting(pairs)
+        lines.append(f"| {m} | {format_interval(p['value']['forget_acc'])} | "
+                     f"{format_interval(p['value']['mia_efficacy'])} | {p['status']} |")
+    return lines + [""]
 
 
 def selection_table(forget_lists, ser_exp="exp/ser_train_ser", files=("valid.acc.best.pth", "train.loss.ave.pth"),
@@ -133,14 +217,14 @@ def selection_table(forget_lists, ser_exp="exp/ser_train_ser", files=("valid.acc
     from concurrent.futures import ThreadPoolExecutor
 
     from espnet2_unlearn.bin.evaluate import evaluate_model
-    from espnet2_unlearn.data.forget_list import content_key, read_forget_ids
+    from espnet2_unlearn.data.forget_list import read_forget_ids
     from espnet2_unlearn.metrics.predictions import read_token_list
 
     classes = read_token_list("data/token_list")
     feats = Path("dump/fbank")
     sets = ("train", "test", "heldout")
     ids = {forget: read_forget_ids(forget) for forget in forget_lists}
-    golds = {forget: f"exp/gold_{Path(ser_exp).name}_{content_key(i)}" for forget, i in ids.items()}
+    golds = {forget: str(gold_dir(forget, ser_exp)) for forget in ids}
     todo = {(d, f) for f in files for d in [ser_exp, *golds.values()]
             if not all((Path(d) / f"decode_{f[:-4]}" / s / "prediction/score").exists() for s in sets)}
 
@@ -176,9 +260,12 @@ def selection_table(forget_lists, ser_exp="exp/ser_train_ser", files=("valid.acc
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=int, nargs="*", default=[10, 50, 100])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--speakers", nargs="*", default=["spk01"], help="one-speaker requests, one run each")
+    p.add_argument("--sets", nargs="*", type=size_and_seeds,
+                   default=[(10, [0, 1]), (50, [0, 1, 2, 3, 4]), (100, [0, 1])],
+                   help="N:SEEDS, random forget sets of N utterances made with each seed")
+    p.add_argument("--speakers", nargs="*", default=["spk01", "spk02"], help="one-speaker requests, one run each")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="forget sets run at a time (each then on one thread: OMP_NUM_THREADS=1)")
     p.add_argument("--stop_stage", type=int, choices=[6, 7], default=7)
     p.add_argument("--baselines", default="relabel ascent l2ul relabel_adv relabel_elastic targeted finetune")
     p.add_argument("--unlearn_args", default="")
@@ -196,19 +283,43 @@ def main():
     Path(args.forget_dir).mkdir(parents=True, exist_ok=True)
 
     lines, results, forget_lists = [], {}, []
-    groups = [("random", n, args.seeds) for n in args.sizes] + [("speaker", s, [0]) for s in args.speakers]
+    groups = [("random", n, seeds) for n, seeds in args.sets] + [("speaker", s, [0]) for s in args.speakers]
+    plan = []
     for kind, value, seeds in groups:
-        if args.existing_only:
-            seeds = [seed for seed in seeds if done(forget_list(kind, value, seed, args), args)]
-            if not seeds:
-                continue
-        title = (f"{value} utterances forgotten, seeds {' '.join(map(str, seeds))}" if kind == "random"
-                 else f"speaker {value} forgotten (all training utterances)")
         lists = [forget_list(kind, value, seed, args) for seed in seeds]
+        if args.existing_only:
+            lists = [f for f in lists if done(f, args)]
+        plan.append((kind, value, lists))
+    if args.jobs > 1:
+        import os
+        from concurrent.futures import ThreadPoolExecutor
+
+        os.environ["OMP_NUM_THREADS"] = "1"
+        with ThreadPoolExecutor(args.jobs) as pool:
+            list(pool.map(lambda f: run_one(f, args), [f for _, _, lists in plan for f in lists]))
+    all_runs = []
+    for kind, value, lists in plan:
+        if not lists:
+            continue
+        seeds = [f.name.rsplit("_s", 1)[1] for f in lists] if kind == "random" else []
+        title = (f"{value} utterances forgotten, seeds {' '.join(seeds)}" if kind == "random"
+                 else f"speaker {value} forgotten (all training utterances)")
         forget_lists += lists
         runs = [run_one(forget, args) for forget in lists]
+        all_runs += [(f, r) for f, r in zip(lists, runs)]
         results[f"N={value}" if kind == "random" else f"speaker {value}"] = runs
         block = method_table(title + (f" ({args.unlearn_args})" if args.unlearn_args else ""), runs)
+        print("\n".join(block), flush=True)
+        lines += block
+    if all_runs and args.stop_stage == 7:
+        block = pooled_table([r for _, r in all_runs]) + [SPEED_NOTE, ""]
+        if not args.name:
+            from target import target_section
+
+            block += target_section([(f.name, r, json.loads(metrics_file(f, args).parent.parent.joinpath(
+                "forget_report.json").read_text()), gold_dir(f)) for f, r in all_runs])
+        block += [f"Wall time of the runs above: {wall_seconds(forget_lists, args):.0f} s in all, as their "
+                  f"processes measured it ({args.jobs} at a time)", ""]
         print("\n".join(block), flush=True)
         lines += block
     if args.stop_stage == 7 and not args.name and not args.skip_selection:
@@ -224,7 +335,8 @@ def main():
                   "the half-width of its 95 % t-interval (none with one run; wide with two); times in seconds; "
                   "speed-ups are gold's time over the method's, compute and process (README, docs/design.md "
                   "\"Timings\"). Per run, the paired 95 % interval of the unlearned model's test-UAR difference "
-                  "from the original, and how many runs met each bar by their paired intervals.", ""]
+                  "from the original, and how many forget sets each method met, missed or left unresolved per bar "
+                  "(docs/design.md, \"Bars\").", ""]
         args.output.write_text("\n".join(header + lines) + f"\n![per method and forget set]({plot.name})\n")
 
 

@@ -77,7 +77,7 @@ print("Submitted batch job 4242")
 # A tiny corpus and a small model that trains in seconds yet memorises its
 # training utterances (no dropout, enough epochs), like the default model.
 TINY_DATA = ('--local_data_opts "--num_speakers 8 --num_valid_speakers 1 --num_test_speakers 1 '
-             '--utts_per_emotion 6 --valid_utts_per_emotion 6 --test_utts_per_emotion 6" --heldout_per_spk 2 --nj 2')
+             '--utts_per_emotion 6 --valid_utts_per_emotion 6 --test_utts_per_emotion 6" --heldout_per_spk 4 --nj 2')
 TINY_CONFIG = """
 seed: 0
 batch_type: folded

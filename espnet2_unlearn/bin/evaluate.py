@@ -102,7 +102,8 @@ def main(argv=None) -> None:
     p.add_argument("--model", action="append", required=True, help="NAME=DECODE_DIR, in table order")
     p.add_argument("--report", action="append", default=[],
                    help="NAME=JSON: a model's forget_report.json, train_report.json or process_time.json; "
-                        "its compute_time_s, process_time_s and peak_rss_mib are recorded")
+                        "its compute_time_s, process_time_s, peak_rss_mib, num_train_utts and "
+                        "first_model_call_s are recorded")
     p.add_argument("--gold", default="gold", help="name of the gold-standard model, if one is given")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output_dir", type=Path, required=True)
@@ -126,10 +127,16 @@ def main(argv=None) -> None:
             if name in metrics["models"]:
                 with open(path, encoding="utf-8") as f:
                     report = json.load(f)
-                for key in ("compute_time_s", "process_time_s", "peak_rss_mib"):
-                    if key in report:
+                for key in ("compute_time_s", "process_time_s", "peak_rss_mib", "num_train_utts",
+                            "first_model_call_s"):
+                    if report.get(key) is not None:
                         metrics["models"][name][key] = float(report[key])
         compare(metrics, outcomes, seed=args.seed, gold=args.gold)
+        # Per forget utterance (in sorted-id order, no ids), for a bench to
+        # pool the forgetting bar over forget sets (comparison.pooled_forgetting).
+        for name, o in outcomes.items():
+            metrics["models"][name]["forget_outcomes"] = {
+                k: o[k].astype(int).tolist() for k in ("forget_correct", "forget_called_nonmember")}
     except (ValueError, OSError, ForgetSetError) as e:
         sys.exit(f"evaluate: {e}")
 

@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 
+from espnet2_unlearn.metrics import bootstrap
 from espnet2_unlearn.metrics.classification import classification_scores
 from espnet2_unlearn.metrics.predictions import load_predictions, read_token_list
 
@@ -24,6 +25,8 @@ QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
 def summarise(pred, classes) -> dict:
     stats = classification_scores(pred["refs"], pred["hyps"], classes)
+    # How precise the figure is as a reference (e.g. the 'auto' forget target), in points.
+    stats["accuracy_interval"] = bootstrap.single(np.asarray(pred["refs"]) == np.asarray(pred["hyps"]), 0)
     stats["mean_loss"] = float(np.mean(pred["loss"]))
     stats["loss_quantiles"] = {str(q): float(np.quantile(pred["loss"], q)) for q in QUANTILES}
     return stats

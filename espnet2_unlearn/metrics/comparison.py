@@ -4,6 +4,8 @@ retraining, and the bars themselves (docs/design.md, "Bars")."""
 
 from typing import Dict, Optional
 
+import numpy as np
+
 from espnet2_unlearn.metrics import bootstrap
 
 # (key, set, metric): the four figures the gap to gold is taken over.
@@ -14,10 +16,14 @@ GAP_METRICS = (
     ("mia_efficacy", "mia", "efficacy"),
 )
 
-UTILITY_BAR = 1.0      # points of test UAR lost at most
+UTILITY_BAR = 1.0      # points of test UAR lost at most, against gold (floor) and the original (promise)
 FORGETTING_BAR = 5.0   # points from gold, forget accuracy and MIA efficacy
-SPEEDUP_BAR = 100.0    # times faster than gold retraining
+SPEEDUP_BARS = {"compute": 100.0, "process": 50.0}  # times faster than gold retraining ...
+SPEED_CORPUS_UTTS = 5000  # ... judged at a real corpus's size (IEMOCAP's), not below
+STARTUP_BAR_S = 5.0    # seconds from process start to the first model call of stage 5
 MEMORY_BAR_MIB = 2048  # peak RSS
+MIN_POOLED_SETS = 2    # the pooled forgetting bar needs a bench of at least this many forget sets
+FORGET_METRICS = ("forget_acc", "mia_efficacy")  # what the forgetting bars judge, against gold
 
 # The two ways of timing a run (docs/design.md, "Timings"): the work inside the
 # process, and the whole process from start to exit as the stage saw it.
@@ -77,32 +83,108 @@ def worst(*statuses: str) -> str:
     return "met" if all(s == "met" for s in statuses) else "not resolved"
 
 
+def negated(d: Dict) -> Dict:
+    """b - a from a paired a - b (value and interval)."""
+    return {"value": -d["value"], "low": None if d["high"] is None else -d["high"],
+            "high": None if d["low"] is None else -d["low"], "n": d["n"]}
+
+
+def utility_bar(d: Dict, reference: str) -> Dict:
+    """From a paired (model - reference) test-UAR difference: the loss
+    (reference - model), met when its upper end is at most UTILITY_BAR."""
+    loss = negated(d)
+    return {"value": loss, "bar": UTILITY_BAR, "status": within(loss, float("-inf"), UTILITY_BAR),
+            "what": f"test UAR lost against {reference} (points, paired 95 % interval)"}
+
+
+def forgetting_status(diffs: Dict[str, Dict]) -> str:
+    """Per forget set: gold's figure inside the method's paired interval (the
+    interval of model - gold holds 0: not contradicted) and the point gap at
+    most FORGETTING_BAR, for forget accuracy and MIA efficacy both."""
+    if any(d.get("low") is None for d in diffs.values()):
+        return "not resolved"
+    ok = all(d["low"] <= 1e-9 and d["high"] >= -1e-9 and abs(d["value"]) <= FORGETTING_BAR + 1e-9
+             for d in diffs.values())
+    return "met" if ok else "not met"
+
+
+def speed_bars(model: Dict, gold: Dict) -> Dict[str, Dict]:
+    """Speed-ups over gold; judged only at SPEED_CORPUS_UTTS training
+    utterances or more (else reported and marked as judged elsewhere)."""
+    out = {}
+    n = gold.get("num_train_utts")
+    at_size = n is not None and n >= SPEED_CORPUS_UTTS
+    for name, s in speedups(model, gold).items():
+        bar = SPEEDUP_BARS[name]
+        out[f"speed ({name})"] = {
+            "value": s, "bar": bar,
+            "status": ("met" if s >= bar else "not met") if at_size else "not resolved",
+            "what": f"gold retraining / unlearning, {name} time"
+                    + ("" if at_size else f"; judged at >= {SPEED_CORPUS_UTTS} training utterances "
+                       f"(gold trained on {n if n is not None else 'an unknown number'}): bench/scaling.py")}
+    return out
+
+
 def bars(model: Dict, gold: Optional[Dict]) -> Dict[str, Dict]:
-    """Each bar that these metrics can decide, from the model's paired
-    differences (model["vs"]), timings and memory."""
+    """Each bar that one forget set's metrics can decide, from the model's
+    paired differences (model["vs"]), timings and memory (docs/design.md,
+    "Bars").  The pooled forgetting bar needs a bench (pooled_forgetting)."""
     result = {}
     vs = model.get("vs", {})
-    if "original" in vs:
-        d = vs["original"]["test_uar"]
-        loss = {"value": -d["value"], "low": None if d["high"] is None else -d["high"],
-                "high": None if d["low"] is None else -d["low"], "n": d["n"]}
-        result["utility"] = {"value": loss, "bar": UTILITY_BAR, "status": within(loss, float("-inf"), UTILITY_BAR),
-                             "what": "test UAR lost against the original model (points, paired 95 % interval)"}
     if gold is not None and "gold" in vs:
-        statuses = [within(vs["gold"][k], -FORGETTING_BAR, FORGETTING_BAR) for k in ("forget_acc", "mia_efficacy")]
+        result["utility floor"] = utility_bar(vs["gold"]["test_uar"], "gold")
+    if "original" in vs:
+        result["utility"] = utility_bar(vs["original"]["test_uar"], "the original model")
+    if gold is not None and "gold" in vs:
+        diffs = {k: vs["gold"][k] for k in FORGET_METRICS}
         result["forgetting"] = {
-            "value": {k: vs["gold"][k] for k in ("forget_acc", "mia_efficacy")}, "bar": FORGETTING_BAR,
-            "status": worst(*statuses),
-            "what": "forget accuracy and MIA efficacy minus gold's (points, paired 95 % intervals)"}
-        for name, s in speedups(model, gold).items():
-            result[f"speed ({name})"] = {
-                "value": s, "bar": SPEEDUP_BAR, "status": "met" if s >= SPEEDUP_BAR else "not met",
-                "what": f"gold retraining / unlearning, {name} time"}
+            "value": diffs, "bar": FORGETTING_BAR, "status": forgetting_status(diffs),
+            "what": "forget accuracy and MIA efficacy minus gold's (points, paired 95 % intervals): gold inside "
+                    "both intervals and both point gaps within the bar"}
+        result["forgetting (pooled)"] = {
+            "value": None, "bar": FORGETTING_BAR, "status": "not resolved",
+            "what": f"size-weighted mean gaps to gold over a bench of >= {MIN_POOLED_SETS} forget sets: "
+                    "judged by bench/compare.py, not on one forget set"}
+        result.update(speed_bars(model, gold))
+    if model.get("first_model_call_s") is not None:
+        t = model["first_model_call_s"]
+        result["start-up"] = {"value": t, "bar": STARTUP_BAR_S, "status": "met" if t <= STARTUP_BAR_S else "not met",
+                              "what": "seconds from the start of the unlearning process to its first model call"}
     if model.get("peak_rss_mib"):
         rss = model["peak_rss_mib"]
         result["memory"] = {"value": rss, "bar": MEMORY_BAR_MIB, "status": "met" if rss <= MEMORY_BAR_MIB else "not met",
                             "what": "peak RSS of the unlearning process (MiB)"}
     return result
+
+
+def pooled_forgetting(runs, seed: int = 0) -> Dict:
+    """The forgetting bar over a bench: runs is a list of (model, gold)
+    per-utterance forget outcomes of each forget set ({"forget_correct",
+    "forget_called_nonmember"}: 0/1 per utterance, in the same order for
+    both).  The mean of model - gold over every utterance of every set (each
+    set weighted by its size), with a 95 % interval from resampling
+    utterances within every set; met when both intervals lie inside
+    +-FORGETTING_BAR."""
+    if len(runs) < MIN_POOLED_SETS:
+        raise ValueError(f"the pooled forgetting bar needs at least {MIN_POOLED_SETS} forget sets, got {len(runs)}")
+    keys = {"forget_acc": "forget_correct", "mia_efficacy": "forget_called_nonmember"}
+    total = sum(len(m["forget_correct"]) for m, _ in runs)
+    out = {}
+    for name, key in keys.items():
+        point, resampled = 0.0, 0.0
+        for i, (m, g) in enumerate(runs):
+            diff = np.asarray(m[key], float) - np.asarray(g[key], float)
+            # Each set its own draws: sets of one size must not share them.
+            idx = np.random.default_rng([seed, i, len(diff)]).integers(0, len(diff), (bootstrap.NUM_RESAMPLES,
+                                                                                      len(diff)))
+            point = point + diff.sum() / total
+            resampled = resampled + diff[idx].sum(axis=1) / total
+        low, high = np.percentile(resampled, [2.5, 97.5])
+        out[name] = {"value": 100 * float(point), "low": 100 * float(low), "high": 100 * float(high), "n": total}
+    statuses = [within(d, -FORGETTING_BAR, FORGETTING_BAR) for d in out.values()]
+    return {"value": out, "bar": FORGETTING_BAR, "status": worst(*statuses), "num_sets": len(runs),
+            "what": "size-weighted mean of forget accuracy and MIA efficacy minus gold's over the bench "
+                    "(points, 95 % interval resampling utterances within every set)"}
 
 
 def compare(metrics: Dict, outcomes: Dict, seed: int = 0, subject: str = "unlearned",

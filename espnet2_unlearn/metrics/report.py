@@ -93,19 +93,27 @@ def bars_table(metrics: Dict) -> List[str]:
     model = b.pop("model")
     lines = [f"## Bars for `{model}` (docs/design.md)", "",
              "met: the whole interval meets the bar; not met: the whole interval misses it; not resolved: the "
-             "interval straddles the bar.", "",
+             "interval straddles the bar, or the bar is judged elsewhere (as its row says). Forgetting: gold's "
+             "figure must lie inside the paired interval and the point gap within the bar.", "",
              "| bar | measured | required | status |", "|---|---|---|---|"]
     for name, v in b.items():
-        value = v["value"]
-        if name == "utility":
-            measured, op = format_interval(value, signed=False), "upper end <="
-        elif name == "forgetting":
-            measured = "; ".join(f"{LABELS[k]} {format_interval(d)}" for k, d in value.items())
-            op = "within ±"
-        else:
-            measured, op = f"{value:.1f}", ">=" if name.startswith("speed") else "<="
-        lines.append(f"| {name}: {v['what']} | {measured} | {op} {v['bar']:g} | {v['status']} |")
+        lines.append(bar_row(name, v))
     return lines + [""]
+
+
+def bar_row(name: str, v: Dict) -> str:
+    """One row of a bar table: what, measured, required, status."""
+    value = v["value"]
+    if value is None:
+        measured, op = "-", "within ±"
+    elif name.startswith("utility"):
+        measured, op = format_interval(value, signed=False), "upper end <="
+    elif name.startswith("forgetting"):
+        measured = "; ".join(f"{LABELS[k]} {format_interval(d)}" for k, d in value.items())
+        op = "within ±"
+    else:
+        measured, op = f"{value:.1f}", ">=" if name.startswith("speed") else "<="
+    return f"| {name}: {v['what']} | {measured} | {op} {v['bar']:g} | {v['status']} |"
 
 
 def plot_bars(metrics: Dict, path: Path) -> None:

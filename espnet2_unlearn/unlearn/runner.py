@@ -33,7 +33,7 @@ from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elas
 from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
-from espnet2_unlearn.unlearn.phases import Phases
+from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
 from espnet2_unlearn.unlearn.stopping import StopRule, resolve_target
 
@@ -108,6 +108,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     logging.info(f"forget set: {len(forget)} utterances ({args.forget_request} request); classes: {inputs.classes}")
 
     t0 = time.perf_counter()
+    first_call = process_age_s()  # the start-up bar: process start to the first model call
     with phases("first_scoring"):
         acc0, loss0 = score(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
@@ -150,6 +151,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         # From the first scoring of the forget set to the last step: the work,
         # without start-up, loading and saving (process_time.json has those).
         "compute_time_s": compute,
+        # Seconds from the process's start to its first model call (None where /proc is missing).
+        "first_model_call_s": first_call,
         # Of the whole process so far (model, forget set, derived data), in MiB (Linux counts KiB).
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "hyperparameters": hyper,

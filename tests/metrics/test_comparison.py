@@ -53,15 +53,19 @@ def test_bars_from_paired_intervals():
     metrics = {"models": {
         "original": model(1.0, 1.0, 0.8, 0.0),
         "unlearned": model(0.5, 1.0, 0.8, 0.5, compute_time_s=2.0, process_time_s=10.0, peak_rss_mib=1500),
-        "gold": model(0.525, 1.0, 0.8, 0.55, compute_time_s=300.0, process_time_s=400.0),
+        "gold": model(0.525, 1.0, 0.8, 0.55, compute_time_s=300.0, process_time_s=400.0, num_train_utts=6000),
         "bad": model(1.0, 1.0, 0.5, 0.0, compute_time_s=30.0, peak_rss_mib=3000)}}
     outcomes = {"original": orig, "unlearned": same, "gold": gold, "bad": worse}
     compare(metrics, outcomes, seed=0)
     b = metrics["bars"]
     assert b["model"] == "unlearned"
     assert b["utility"]["status"] == "met" and b["utility"]["value"]["value"] == pytest.approx(0.0)
-    # forget acc 50 vs 52.5 and MIA 50 vs 55 on 40 utterances: intervals straddle +-5
-    assert b["forgetting"]["status"] == "not resolved"
+    assert b["utility floor"]["status"] == "met" and "gold" in b["utility floor"]["what"]
+    # forget acc 50 vs 52.5 and MIA 50 vs 55 on 40 utterances: gold inside both
+    # intervals, both gaps within 5 points
+    assert b["forgetting"]["status"] == "met"
+    assert b["forgetting (pooled)"]["status"] == "not resolved" and "bench" in b["forgetting (pooled)"]["what"]
+    # Gold trained on 6000 utterances: speed is judged; compute 150x >= 100, process 40x < 50.
     assert b["speed (compute)"]["status"] == "met" and b["speed (compute)"]["value"] == pytest.approx(150.0)
     assert b["speed (process)"]["status"] == "not met"
     assert b["memory"]["status"] == "met"
@@ -80,3 +84,49 @@ def test_without_gold_only_utility_and_memory():
     metrics = {"models": {"original": model(1, 1, 1, 0), "unlearned": model(0, 1, 1, 1, peak_rss_mib=100)}}
     compare(metrics, outcomes, seed=0)
     assert set(metrics["bars"]) == {"model", "utility", "memory"}
+
+
+def test_forgetting_needs_gold_inside_the_interval_and_a_small_gap():
+    from espnet2_unlearn.metrics.comparison import forgetting_status
+
+    def d(value, low, high):
+        return {"value": value, "low": low, "high": high, "n": 50}
+    inside = d(-2.0, -14.0, 10.0)
+    assert forgetting_status({"forget_acc": inside, "mia_efficacy": inside}) == "met"
+    # gold outside the interval (contradicted), though the point gap is small
+    assert forgetting_status({"forget_acc": inside, "mia_efficacy": d(4.0, 1.0, 7.0)}) == "not met"
+    # gold inside, but the point gap is over the bar
+    assert forgetting_status({"forget_acc": d(-8.0, -20.0, 4.0), "mia_efficacy": inside}) == "not met"
+    assert forgetting_status({"forget_acc": d(0.0, None, None), "mia_efficacy": inside}) == "not resolved"
+
+
+def test_speed_below_a_real_corpus_size_is_reported_not_judged():
+    b = bars(model(0, 0, 0, 0, compute_time_s=1.0, process_time_s=1.0, vs={}),
+             model(0, 0, 0, 0, compute_time_s=500.0, process_time_s=600.0, num_train_utts=672))
+    assert b == {}  # no paired differences: nothing judged
+    m = model(0, 0, 0, 0, compute_time_s=1.0, process_time_s=1.0, first_model_call_s=17.0)
+    m["vs"] = {"gold": {k: {"value": 0.0, "low": -1.0, "high": 1.0, "n": 50}
+                        for k in ("test_uar", "forget_acc", "mia_efficacy")}}
+    b = bars(m, model(0, 0, 0, 0, compute_time_s=500.0, process_time_s=600.0, num_train_utts=672))
+    assert b["speed (compute)"]["status"] == "not resolved" and b["speed (compute)"]["value"] == 500.0
+    assert "5000 training utterances" in b["speed (process)"]["what"] and "672" in b["speed (process)"]["what"]
+    assert b["start-up"]["status"] == "not met" and b["start-up"]["value"] == 17.0
+
+
+def test_pooled_forgetting_weights_sets_by_size_and_refuses_one_set():
+    from espnet2_unlearn.metrics.comparison import pooled_forgetting
+
+    def sets(n, model_right, gold_right):
+        m = {"forget_correct": [1] * model_right + [0] * (n - model_right), "forget_called_nonmember": [0] * n}
+        g = {"forget_correct": [1] * gold_right + [0] * (n - gold_right), "forget_called_nonmember": [0] * n}
+        return m, g
+    # 10 utterances at +10 points and 90 at 0: pooled +1 point
+    p = pooled_forgetting([sets(10, 6, 5), sets(90, 45, 45)], seed=0)
+    assert p["value"]["forget_acc"]["value"] == pytest.approx(1.0)
+    assert p["value"]["forget_acc"]["low"] <= 1.0 <= p["value"]["forget_acc"]["high"]
+    assert p["value"]["mia_efficacy"] == {"value": 0.0, "low": 0.0, "high": 0.0, "n": 100}
+    assert p["num_sets"] == 2 and p["status"] == "met"
+    far = pooled_forgetting([sets(100, 90, 50), sets(100, 90, 50)], seed=0)
+    assert far["status"] == "not met" and far["value"]["forget_acc"]["value"] == pytest.approx(40.0)
+    with pytest.raises(ValueError, match="at least 2 forget sets"):
+        pooled_forgetting([sets(50, 25, 25)])

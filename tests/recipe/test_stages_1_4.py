@@ -22,7 +22,7 @@ def test_data_dirs_and_heldout(trained):
     train = read_table(d / "data/train/utt2spk")
     heldout = read_table(d / "data/heldout/utt2spk")
     test = read_table(d / "data/test/utt2spk")
-    assert len(train) == 6 * 24 - 12 and len(heldout) == 12
+    assert len(train) == 6 * 24 - 24 and len(heldout) == 24
     assert not set(train) & set(heldout)
     assert set(heldout.values()) == set(train.values())  # heldout: the training speakers
     assert not set(test.values()) & set(train.values())

@@ -77,10 +77,11 @@ class UnlearnTask(CLSTask):
         group.add_argument("--forget_request", type=str, default="utterance", choices=["utterance", "speaker"],
                            help="utterance: some utterances of speakers that stay; speaker: all of a speaker's")
         group.add_argument("--forget_loss", type=str, default="relabel",
-                           choices=["relabel", "targeted", "ascent", "none"],
+                           choices=["relabel", "targeted", "ascent", "nearest_adv", "none"],
                            help="random relabeling, targeted relabeling (only the least confident share the "
                            "accuracy target needs, to the most probable wrong class), gradient ascent on the true "
-                           "label, or no forget term")
+                           "label, nearest_adv (true labels plus each utterance's nearest adversarial example "
+                           "labelled with the model's wrong prediction on it), or no forget term")
         group.add_argument("--kept_target", type=str, default="hard", choices=["hard", "heldout"],
                            help="targeted relabeling: the labels it keeps are trained on as they are (hard) or "
                            "towards the confidence of a held-out utterance (heldout, from reference_stats.json)")
@@ -108,6 +109,18 @@ class UnlearnTask(CLSTask):
                            "train_importance.pth beside the source model)")
         group.add_argument("--dampening_strength", type=float, default=1.0,
                            help="dampening factor min(strength * training / forget importance, 1)")
+        group.add_argument("--update_transform", type=str, default="none", choices=["none", "projection"],
+                           help="what is done to each optimiser step: none, or projection off the subspace of the "
+                           "remaining data's layer inputs (needs train_statistics.pth beside the source model)")
+        group.add_argument("--projection_energy", type=float, default=0.95,
+                           help="share of the remaining data's input energy per layer that projection protects, "
+                           "in (0, 1]")
+        group.add_argument("--curvature_step", type=str, default="none", choices=["none", "kfac"],
+                           help="before the updates, one damped K-FAC Newton step of the remaining data's loss "
+                           "along the forget set's gradient, its length set by the stopping rule (needs "
+                           "train_statistics.pth)")
+        group.add_argument("--curvature_damping", type=float, default=1.0,
+                           help="Tikhonov damping of each K-FAC factor, relative to its mean eigenvalue (> 0)")
         group.add_argument("--forget_target", type=forget_target, default="auto",
                            help="Stop when the forget set's accuracy is at or below this (or its median loss at "
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")

@@ -80,9 +80,11 @@ def feature_scale(model, speech: torch.Tensor, lengths: torch.Tensor) -> torch.T
     return torch.ones(1, 1, speech.shape[-1], dtype=speech.dtype, device=speech.device)
 
 
-def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, generator) -> torch.Tensor:
+def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, generator,
+                 away: bool = False) -> torch.Tensor:
     """Inputs within an L-inf ball of radius adv_clip (in feature_scale
-    units) that push the model towards the targets: random start, then
+    units) that push the model towards the targets (away: away from them,
+    an untargeted attack on the true labels): random start, then
     signed-gradient steps."""
     mask = (torch.arange(speech.shape[1], device=speech.device)[None, :] < lengths[:, None]).to(speech.dtype)
     mask = mask.view(*mask.shape, *([1] * (speech.dim() - 2)))
@@ -92,7 +94,7 @@ def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, ge
     for _ in range(steps):
         delta.requires_grad_(True)
         loss = F.cross_entropy(logits_of(model, speech + delta, lengths), targets)
-        (grad,) = torch.autograd.grad(loss, delta)
+        (grad,) = torch.autograd.grad(-loss if away else loss, delta)
         delta = torch.minimum(torch.maximum(delta - step * grad.sign() * mask, -radius), radius).detach()
     return (speech + delta).detach()
 

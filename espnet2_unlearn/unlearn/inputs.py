@@ -12,6 +12,7 @@ import yaml
 
 from espnet2_unlearn.data.forget_list import ForgetSetError
 from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE
+from espnet2_unlearn.unlearn.layer_statistics import STATISTICS_FILE
 from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
 from espnet2_unlearn.unlearn.stopping import resolve_target
 
@@ -32,7 +33,8 @@ class UnlearnInputs:
     target_note: str  # where the target came from
 
 
-CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "none"), "kept_target": ("hard", "heldout"), "update_mode": ("train", "eval"),
+CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "nearest_adv", "none"),
+           "update_transform": ("none", "projection"), "curvature_step": ("none", "kfac"), "kept_target": ("hard", "heldout"), "update_mode": ("train", "eval"),
            "adv_target": ("hard", "soft"), "elastic_mode": ("penalty", "update"), "stop_metric": ("acc", "loss"),
            "forget_request": ("utterance", "speaker")}
 
@@ -44,6 +46,7 @@ NUMBERS = {
     "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
     "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
     "saliency_fraction": (0, False), "dampening_alpha": (0, True), "dampening_strength": (0, False),
+    "projection_energy": (0, False), "curvature_damping": (0, False),
 }
 INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size")
 
@@ -72,8 +75,9 @@ def check_numbers(args: argparse.Namespace) -> None:
         check_number(name, getattr(args, name), low, inclusive, name in INTEGERS)
     if "lr" in (args.optim_conf or {}):
         check_number("optim_conf lr", args.optim_conf["lr"], 0, False)
-    if args.saliency_fraction > 1:
-        raise UnlearnError(f"--saliency_fraction must be at most 1, got {args.saliency_fraction}")
+    for name in ("saliency_fraction", "projection_energy"):
+        if getattr(args, name) > 1:
+            raise UnlearnError(f"--{name} must be at most 1, got {getattr(args, name)}")
 
 
 def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
@@ -107,6 +111,14 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
             f"--dampening_alpha needs the training data's importance {importance}, which does not exist: stage 4 "
             f"writes it; for a model trained elsewhere run python -m espnet2_unlearn.bin.train_importance "
             f"--model_dir {model_file.parent} --model_file {model_file.name} (with its training data)")
+    statistics = model_file.parent / STATISTICS_FILE
+    for option, off in (("update_transform", "none"), ("curvature_step", "none")):
+        if getattr(args, option) != off and not statistics.is_file():
+            raise UnlearnError(
+                f"--{option} {getattr(args, option)} needs the training statistics {statistics}, which do not "
+                f"exist: stage 4 writes them; for a model trained elsewhere run python -m "
+                f"espnet2_unlearn.bin.train_statistics --model_dir {model_file.parent} --model_file "
+                f"{model_file.name} (with its training data), or run without them (--{option} {off})")
     for option, allowed in CHOICES.items():
         if getattr(args, option) not in allowed:
             raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "

@@ -15,7 +15,7 @@ import math
 import resource
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -34,13 +34,19 @@ from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
+from espnet2_unlearn.unlearn import layer_statistics
+from espnet2_unlearn.unlearn.curvature import CurvatureStep, kfac_direction
+from espnet2_unlearn.unlearn.nearest_adversarial import nearest_adversarial_set
+from espnet2_unlearn.unlearn.objectives import LabelObjective, NearestAdversarialObjective
+from espnet2_unlearn.unlearn.projection import ProjectedUpdate, protected_bases
+from espnet2_unlearn.unlearn.relabel import random_relabel, soften_kept, targeted_relabel
 from espnet2_unlearn.unlearn.stopping import StopRule, resolve_target
 
 MODEL_FILE = "unlearned.pth"
 HYPERPARAMETERS = (
     "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
-    "elastic_weight", "elastic_mode", "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps",
+    "elastic_weight", "elastic_mode", "update_transform", "projection_energy", "curvature_step", "curvature_damping",
+    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -65,6 +71,10 @@ class Retention:
     weights: Optional[Dict[str, torch.Tensor]]
     anchor: Optional[Dict[str, torch.Tensor]]
     mask: Optional[Dict[str, torch.Tensor]] = None  # weights that may move (None: all)
+    objective: Optional[object] = None  # the forget term (objectives.py); None: none
+    transforms: List = field(default_factory=list)  # applied to every optimiser step (update transforms)
+    curvature: Optional[CurvatureStep] = None  # one damped Newton step before the updates
+    statistics: Optional[Dict] = None  # the training statistics less the forget set's (carried on)
 
 
 def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optimizer, scheduler,
@@ -123,15 +133,23 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
     retention = build_retention(args, model, original, forget, len(inputs.classes), phases, inputs.target,
                                 inputs.model_file.parent)
+    rule = StopRule(args.stop_metric, inputs.target, args.max_steps)
+    curvature = None
+    if retention.curvature is not None:
+        with phases("curvature"):
+            eta, evaluations, acc, med = retention.curvature.run(
+                model, lambda: score(model, forget.speech, forget.labels), rule.reached)
+        curvature = {"eta": eta, "unit": retention.curvature.unit, "evaluations": evaluations,
+                     "forget_accuracy": acc, "forget_median_loss": med}
+        logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
     steps, acc, med, reached, step_log = update_until_target(
-        args, model, optimizer, scheduler, forget, retention, StopRule(args.stop_metric, inputs.target, args.max_steps),
-        acc, med, phases)
+        args, model, optimizer, scheduler, forget, retention, rule, acc, med, phases)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
 
     with phases("saving"):
-        hyper = _save(args, inputs, model, retention, forget, tmp)
+        hyper = _save(args, inputs, model, original, retention, forget, tmp)
     adv = retention.adv
     distance = (None, None) if adv is None else max_distance(original, adv, forget)
     return {
@@ -148,6 +166,9 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                    "reached": reached},
         "steps": steps,
         "dampened_weights": dampened,
+        "curvature_step": curvature,
+        # Per layer: dimensions of the remaining data's input subspace that projection protects, of all.
+        "projection": {t.name: t.dims() for t in retention.transforms if hasattr(t, "dims")},
         # From the first scoring of the forget set to the last step: the work,
         # without start-up, loading and saving (process_time.json has those).
         "compute_time_s": compute,
@@ -188,8 +209,31 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
             loss, note = resolve_target("auto", "loss", model_dir, args.forget_request)
             relabels = soften_kept(relabels, forget.labels, num_classes, math.exp(-loss))
             logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
+    elif args.forget_loss == "nearest_adv":
+        relabels = forget.labels
     else:
         relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
+    objective = None
+    if args.forget_loss == "nearest_adv":
+        with phases("pgd"):
+            near = nearest_adversarial_set(original, forget, args.adv_steps, args.seed)
+        logging.info(f"nearest adversarial examples: {int((near.labels != forget.labels.cpu()).sum())} of "
+                     f"{len(forget)} flipped, median radius {float(near.targets.median()):g}")
+        objective = NearestAdversarialObjective(near)
+    elif args.forget_loss != "none":
+        objective = LabelObjective(args.forget_loss, relabels)
+    statistics, transforms, curvature = None, [], None
+    if args.update_transform != "none" or args.curvature_step != "none":
+        with phases("statistics"):
+            statistics = remaining_statistics(original, forget, model_dir)
+        if args.update_transform == "projection":
+            transforms.append(ProjectedUpdate(model, protected_bases(statistics, args.projection_energy)))
+            kept = transforms[-1].dims()
+            logging.info("projection: protected dimensions per layer " + ", ".join(
+                f"{n} {k}/{d}" for n, (k, d) in kept.items()))
+        if args.curvature_step == "kfac":
+            curvature = CurvatureStep(model, kfac_direction(original, statistics, forget.speech, forget.labels,
+                                                            args.curvature_damping))
     adv = None
     if args.adv_weight > 0 and args.adv_num > 0:
         with phases("pgd"):
@@ -210,7 +254,39 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
         anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
         mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
-    return Retention(relabels, adv, weights, anchor, mask)
+    if args.elastic_weight > 0 and args.elastic_mode == "update":
+        transforms.append(ElasticDamping(weights, args.elastic_weight))
+    return Retention(relabels, adv, weights, anchor, mask, objective, transforms, curvature, statistics)
+
+
+def remaining_statistics(original, forget: ForgetSet, model_dir: Path) -> Dict:
+    """The training statistics beside the source model less the forget set's
+    contribution, computed with the source model (layer_statistics.py)."""
+    path = Path(model_dir) / layer_statistics.STATISTICS_FILE
+    stats = layer_statistics.load(path)
+    try:
+        layer_statistics.check_against(stats, original, path)
+    except layer_statistics.StatisticsError as e:
+        raise UnlearnError(str(e)) from e
+    seed = stats.get("record", {}).get("seed", 0)
+    with torch.enable_grad():
+        layer_statistics.accumulate(copy.deepcopy(original).requires_grad_(True), forget.speech, forget.utts, seed,
+                                    stats=stats, sign=-1)
+    if stats["utts"] < 1:
+        raise UnlearnError(f"{path} holds {stats['utts'] + len(forget)} utterances: nothing would remain")
+    return stats
+
+
+class ElasticDamping:
+    """elastic_mode update: each step's change of a weight divided by 1 + lambda omega."""
+
+    name = "elastic_damping"
+
+    def __init__(self, weights, strength: float):
+        self.weights, self.strength = weights, strength
+
+    def apply(self, model, before) -> None:
+        damp_update(model, before, self.weights, self.strength)
 
 
 def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[str, torch.Tensor]]):
@@ -249,9 +325,8 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
         with phases("steps"):
             idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
             terms, losses = {}, {}
-            if args.forget_loss != "none":
-                terms["forget"] = forget_loss(logits_in_chunks(model, [forget.speech[i] for i in idx]),
-                                              forget.labels[idx], r.relabels[idx], args.forget_loss)
+            if r.objective is not None:
+                terms["forget"] = r.objective.loss(model, forget, idx)
                 losses["forget"] = terms["forget"]
             if r.adv is not None:
                 a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
@@ -272,11 +347,10 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
                 mask_gradients(model, r.mask)
             if args.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
-            before = ({n: p.detach().clone() for n, p in model.named_parameters() if n in r.weights}
-                      if r.weights is not None and args.elastic_mode == "update" else None)
+            before = {n: p.detach().clone() for n, p in model.named_parameters()} if r.transforms else None
             optimizer.step()
-            if before is not None:
-                damp_update(model, before, r.weights, args.elastic_weight)
+            for transform in r.transforms:
+                transform.apply(model, before)
             if scheduler is not None:
                 scheduler.step()
         with phases("scoring"):
@@ -291,7 +365,7 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
     return steps, acc, med, reached, log
 
 
-def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, tmp: Path) -> Dict:
+def _save(args, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path) -> Dict:
     """The model and a config.yaml that ESPnet loads unchanged; with
     --keep_derived_data, the forget ids and the adversarial examples."""
     torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
@@ -315,6 +389,18 @@ def _save(args, inputs: UnlearnInputs, model, r: Retention, forget: ForgetSet, t
     for name in ("reference_stats.json", IMPORTANCE_FILE):
         if (inputs.model_file.parent / name).is_file():
             shutil.copy(inputs.model_file.parent / name, tmp / name)
+    # The training statistics less this request's utterances: a later request
+    # from this model starts from statistics without them.
+    statistics = r.statistics
+    source_statistics = inputs.model_file.parent / layer_statistics.STATISTICS_FILE
+    if statistics is None and source_statistics.is_file():
+        statistics = remaining_statistics(original, forget, inputs.model_file.parent)
+    if statistics is not None:
+        record = dict(statistics.get("record", {}))
+        record["downdated_by"] = list(record.get("downdated_by", [])) + [{
+            "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_key": content_key(forget.utts),
+            "num_utts": len(forget)}]
+        layer_statistics.save(statistics, tmp / layer_statistics.STATISTICS_FILE, record)
     if args.keep_derived_data:
         derived = tmp / "derived"
         derived.mkdir()

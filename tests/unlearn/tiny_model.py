@@ -12,7 +12,7 @@ from espnet2_unlearn.unlearn.forget_set import ForgetSet
 CLASSES = ["angry", "happy", "neutral", "sad"]
 
 
-def tiny_model(seed: int = 0, stats_file=None):
+def tiny_model(seed: int = 0, stats_file=None, input_layer: str = "linear"):
     """With stats_file (a path to write), the model normalises its input with
     global_mvn as every recipe's model does; features of mean 6 and standard
     deviation 2 there (tiny_forget_set(mean=6, std=2))."""
@@ -27,7 +27,7 @@ def tiny_model(seed: int = 0, stats_file=None):
     args = parser.parse_args([
         "--token_list", "x", "--output_dir", "x", "--input_size", "8",
         "--encoder", "transformer", "--encoder_conf", "output_size=16", "--encoder_conf", "attention_heads=2",
-        "--encoder_conf", "linear_units=16", "--encoder_conf", "num_blocks=1", "--encoder_conf", "input_layer=linear",
+        "--encoder_conf", "linear_units=16", "--encoder_conf", "num_blocks=1", "--encoder_conf", f"input_layer={input_layer}",
     ] + normalize)
     args.token_list = CLASSES + ["<unk>"]
     return CLSTask.build_model(argparse.Namespace(**vars(args))).eval()

@@ -45,7 +45,16 @@ Options (default in brackets):
   --outdir DIR           output dir, instead of exp/unlearn_<tag>
   --expdir DIR           [${expdir}]
   --ngpu N               [${ngpu}]
-  --python PY            [${python}]"
+  --python PY            [${python}]
+Projected updates and the curvature step (--unlearn_args \"--update_transform
+projection\", \"--curvature_step kfac\") read per-layer statistics of the training
+data beside the model, <cls_exp>/train_statistics.pth.  Make them once, after
+training and before the first request, with that recipe's training data:
+  python -m espnet2_unlearn.bin.train_statistics --model_dir <cls_exp> \\
+      --model_file <inference_model> \\
+      --data_path_and_name_and_type <train_dir>/<speech_file>,speech,<speech_type> \\
+      --data_path_and_name_and_type <train_dir>/text,label,text
+Every unlearned model carries them less its request, for the next request."
 [ -f ./path.sh ] && . ./path.sh
 [ -f ./cmd.sh ] && . ./cmd.sh
 : "${cuda_cmd:=${unlearn_root}/utils/run.pl}"

@@ -32,6 +32,7 @@ from espnet2_unlearn.data.kaldi_dir import read_table
 from espnet2_unlearn.purge import audit
 from espnet2_unlearn.purge.archives import ArchiveError, points_into, replace_all, rewrite_archives
 from espnet2_unlearn.purge.scan import Finding, id_pattern, scan
+from espnet2_unlearn.unlearn.layer_statistics import STATISTICS_FILE
 
 ROOTS = ("data", "dump", "exp")
 
@@ -263,6 +264,9 @@ def purge_request(ids: Sequence[str], request: str, root: Path, forget_list: Opt
                                             "note": "listed by stage 9 on its output; not touched"},
         },
         "models_trained_on_them": holding,
+        # Aggregate per-layer sums (no ids) that still count these utterances;
+        # the unlearned model's own copy has had them subtracted.
+        "statistics_including_them": [d for d in holding if (root / d / STATISTICS_FILE).is_file()],
         "verification": {"roots": list(ROOTS), "result": "clean",
                          "command": f"python -m espnet2_unlearn.bin.verify_purge --request {request}"},
     }

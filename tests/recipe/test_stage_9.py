@@ -83,6 +83,7 @@ def test_purge_of_a_speaker_request(recipe, tmp_path, monkeypatch):
     assert any(p.endswith(".ark") for p in rewritten)
     assert record["purge"]["own_audio_deleted"]["files"] == len(audio)
     assert record["models_trained_on_them"] == ["exp/ser_tiny"]
+    assert record["statistics_including_them"] == ["exp/ser_tiny"]  # the unlearned model's exclude them
     assert (d / "exp/requests/index.tsv").read_text().splitlines()[1].split("\t")[1] == f"forget_{speaker}"
     pack = d / f"exp/unlearn_forget_{speaker}/packed/unlearn_forget_{speaker}.zip"
     assert any(n.endswith(f"forget_{speaker}.json") for n in zipfile.ZipFile(pack).namelist())
@@ -159,6 +160,7 @@ def test_two_requests_in_a_row_purging_between(recipe):
     run(f"{RUN} --stage 9 --forget_list data/second", cwd=d)
     record = json.loads((d / "exp/requests/second.json").read_text())
     assert record["models_trained_on_them"] == ["exp/ser_tiny", f"exp/unlearn_forget_{speaker}"]
+    assert record["statistics_including_them"] == ["exp/ser_tiny", f"exp/unlearn_forget_{speaker}"]
     for request in (f"forget_{speaker}", "second"):
         run(f". ./path.sh && python -m espnet2_unlearn.bin.verify_purge --request {request}", cwd=d)
     assert len((d / "exp/requests/index.tsv").read_text().splitlines()) == 3

@@ -98,8 +98,11 @@ def test_forgets_down_to_the_target(unlearned):
     assert report["hyperparameters"]["adv_clip"] == 0.2
     # the source's reference figures come along, for a later request's 'auto' target
     assert sorted(p.name for p in unlearned.iterdir()) == [
-        "config.yaml", "forget_report.json", "reference_stats.json", "train_importance.pth", "unlearn.log",
-        "unlearned.pth"]
+        "config.yaml", "forget_report.json", "reference_stats.json", "train_importance.pth", "train_statistics.pth",
+        "unlearn.log", "unlearned.pth"]
+    # the training statistics it carries are the source's less the forget set's
+    carried = torch.load(unlearned / "train_statistics.pth")
+    assert carried["record"]["downdated_by"][-1]["num_utts"] == 10
     log = (unlearned / "unlearn.log").read_text()
     assert "step 1/" in log and "forget accuracy" in log
 
@@ -293,3 +296,36 @@ def test_dampening_reads_the_training_importance_that_stage_4_stored(tiny_recipe
                             source_model=f"{source}/train.loss.ave.pth")
     assert f"{source}/train_importance.pth" in message and "espnet2_unlearn.bin.train_importance" in message
     assert not (tmp_path / "never").exists()
+
+
+def test_projected_updates_read_the_training_statistics_that_stage_4_stored(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    out = tmp_path / "projected"
+    unlearn(d, out, forget10, "--update_transform projection --projection_energy 0.9 --max_steps 2")
+    report = json.loads((out / "forget_report.json").read_text())
+    dims = report["projection"]["projection"]
+    assert "decoder.linear_out" in dims and all(0 < k <= n for k, n in dims.values())
+    assert "statistics" in report["phases_s"] and report["hyperparameters"]["update_transform"] == "projection"
+    source = torch.load(d / EXP / "train_statistics.pth")
+    carried = torch.load(out / "train_statistics.pth")
+    assert carried["utts"] == source["utts"] - 10 and len(carried["record"]["downdated_by"]) == 1
+    # LayerNorm is held where it was; the layers moved
+    before = torch.load(d / EXP / "train.loss.ave.pth")
+    after = torch.load(out / "unlearned.pth")
+    assert all(torch.equal(before[k], after[k]) for k in before if "norm" in k and "normalize" not in k)
+    assert not torch.equal(before["decoder.linear_out.weight"], after["decoder.linear_out.weight"])
+    # a model without statistics is told which file is missing, how to make it and how to run without
+    source_dir = tmp_path / "source"
+    shutil.copytree(d / EXP, source_dir)
+    (source_dir / "train_statistics.pth").unlink()
+    message = unlearn_error(d, tmp_path / "never", forget10, "--update_transform projection",
+                            source_model=f"{source_dir}/train.loss.ave.pth")
+    assert f"{source_dir}/train_statistics.pth" in message and "espnet2_unlearn.bin.train_statistics" in message
+    assert "--update_transform none" in message and not (tmp_path / "never").exists()
+    # statistics of another model are refused, naming the layer
+    stats = torch.load(d / EXP / "train_statistics.pth")
+    stats["layers"]["decoder.linear_out"]["inputs"] = stats["layers"]["decoder.linear_out"]["inputs"][:-1, :-1]
+    torch.save(stats, source_dir / "train_statistics.pth")
+    message = unlearn_error(d, tmp_path / "never", forget10, "--curvature_step kfac",
+                            source_model=f"{source_dir}/train.loss.ave.pth")
+    assert "decoder.linear_out inputs" in message and not (tmp_path / "never").exists()

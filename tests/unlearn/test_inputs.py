@@ -7,7 +7,7 @@ from espnet2_unlearn.unlearn.inputs import UnlearnError, check_numbers
 
 DEFAULTS = dict(adv_num=2, adv_steps=10, adv_step_size=0.1, adv_clip=0.5, adv_weight=1.0, elastic_weight=1.0,
                 max_steps=100, batch_size=32, saliency_fraction=1.0, dampening_alpha=0.0,
-                dampening_strength=1.0, optim_conf={"lr": 1e-4})
+                dampening_strength=1.0, projection_energy=0.95, curvature_damping=1.0, optim_conf={"lr": 1e-4})
 
 
 def args(**kw):
@@ -37,6 +37,11 @@ def test_defaults_and_switched_off_terms_pass():
     ("dampening_alpha", -1.0, "--dampening_alpha must be at least 0"),
     ("dampening_strength", 0.0, "--dampening_strength must be greater than 0"),
     ("saliency_fraction", 1.5, "--saliency_fraction must be at most 1, got 1.5"),
+    ("projection_energy", 0.0, "--projection_energy must be greater than 0, got 0.0"),
+    ("projection_energy", 1.01, "--projection_energy must be at most 1, got 1.01"),
+    ("projection_energy", "high", "--projection_energy must be a number, got 'high'"),
+    ("curvature_damping", 0.0, "--curvature_damping must be greater than 0"),
+    ("curvature_damping", -1.0, "--curvature_damping must be greater than 0"),
     ("optim_conf", {"lr": 0}, "--optim_conf lr must be greater than 0"),
     ("optim_conf", {"lr": "fast"}, "--optim_conf lr must be a number, got 'fast'"),
     ("optim_conf", {"lr": "3e-5"}, "--optim_conf lr must be a number, got '3e-5' (YAML reads it as text: write it "

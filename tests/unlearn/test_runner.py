@@ -16,7 +16,9 @@ from tiny_model import tiny_forget_set, tiny_model
 def options(**kw):
     base = dict(seed=0, batch_size=8, max_steps=5, forget_loss="relabel", adv_num=2, adv_steps=3,
                 adv_step_size=0.04, adv_clip=0.2, adv_weight=1.0, adv_target="hard", elastic_weight=1.0,
-                elastic_mode="penalty", saliency_fraction=1.0, kept_target="hard", update_mode="eval", grad_clip=0.0, grad_clip_type=2.0)
+                elastic_mode="penalty", saliency_fraction=1.0, kept_target="hard", update_mode="eval", grad_clip=0.0,
+                grad_clip_type=2.0, update_transform="none", projection_energy=0.95, curvature_step="none",
+                curvature_damping=1.0)
     return argparse.Namespace(**{**base, **kw})
 
 

@@ -43,6 +43,19 @@ SETTINGS = {  # every one measured at N = 50, seeds 1 and 2 (bench/SWEEP.md)
     "dampen3": "--forget_loss relabel --dampening_alpha 3",
     "ascent": "--forget_loss ascent",  # = baseline l2ul
     "ascent_lr3e-5": "--forget_loss ascent --optim_conf lr=3.0e-5 --max_steps 300",
+    # Retention from training statistics (docs/design.md, "Unlearning" 6), measured on the bench's
+    # 5 forget sets of 50 utterances and the two speakers (bench/RETENTION.md)
+    "proj": "--update_transform projection --optim_conf lr=1.0e-3",  # the seed's terms, steps projected
+    "proj_relabel": "--update_transform projection --optim_conf lr=1.0e-3 --adv_weight 0 --elastic_weight 0",
+    "proj_targeted": "--update_transform projection --optim_conf lr=1.0e-3 --forget_loss targeted --max_steps 200",
+    "kfac": "--curvature_step kfac --curvature_damping 1.0 --adv_weight 0 --elastic_weight 0 --max_steps 1",
+    # single forget set (N = 50, seed 1): the energy and step size around "proj"
+    "proj_lr1e-4": "--update_transform projection",
+    "proj90_lr1e-4": "--update_transform projection --projection_energy 0.9",
+    "proj97": "--update_transform projection --projection_energy 0.97 --optim_conf lr=1.0e-3",
+    "proj99": "--update_transform projection --projection_energy 0.99 --optim_conf lr=1.0e-3",
+    "proj_targeted100": "--update_transform projection --optim_conf lr=1.0e-3 --forget_loss targeted",
+    "proj_nearest_adv": "--update_transform projection --optim_conf lr=1.0e-3 --forget_loss nearest_adv",
 }
 
 
@@ -68,7 +81,12 @@ def benchmark_baseline(forget: Path, baseline: str):
 
 
 def summary(name, runs, reports):
+    from espnet2_unlearn.metrics.comparison import bars
+
     deltas = [r["models"]["unlearned"]["vs"]["original"]["test_uar"] for r in runs]
+    vs_gold = [r["models"]["unlearned"]["vs"]["gold"]["test_uar"] for r in runs
+               if "gold" in r["models"]["unlearned"].get("vs", {})]
+    judged = [bars(r["models"]["unlearned"], r["models"].get("gold")) for r in runs]
     u = [r["models"]["unlearned"] for r in runs]
     gold = [r["models"].get("gold") for r in runs]
 
@@ -88,6 +106,11 @@ def summary(name, runs, reports):
     return {
         "setting": name,
         "test_uar_change": mean([d["value"] for d in deltas]),
+        "vs_gold": mean([d["value"] for d in vs_gold]),
+        "retain_acc": mean([100 * r["models"]["unlearned"]["retain"]["accuracy"] for r in runs]),
+        # forget sets met per bar, of those that judged it
+        "bars": {b: (sum(j[b]["status"] == "met" for j in judged if b in j), sum(b in j for j in judged))
+                 for b in ("utility floor", "utility", "forgetting")},
         "intervals": [(d["value"], d["low"], d["high"]) for d in deltas],
         "worst_loss_upper": max((-d["low"] for d in deltas if d["low"] is not None), default=None),
         "forget_acc_gap": gap(lambda m: 100 * m["forget"]["accuracy"]),
@@ -107,14 +130,17 @@ def fmt(v, digits=1):
 
 def table(rows):
     out = ["| setting | options | test UAR change | per run: change [95 % interval] | worst loss (upper end) | "
+           "test UAR − gold | retain acc | bars met: floor / promise / forgetting | "
            "forget acc − gold | MIA eff. − gold | steps | compute s | attack success | max dist. (clip units) | "
-           "gradient share (forget / adv / elastic) |", "|---" * 12 + "|"]
+           "gradient share (forget / adv / elastic) |", "|---" * 15 + "|"]
     for r in rows:
         share = r["gradient_share"]
         out.append(
             f"| {r['setting']} | `{SETTINGS[r['setting']] or '(conf/unlearn.yaml)'}` | {r['test_uar_change']:+.1f} | "
             + "; ".join(f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]" for v, lo, hi in r["intervals"])
-            + f" | {fmt(r['worst_loss_upper'])} | {fmt(r['forget_acc_gap'])} | {fmt(r['mia_gap'])} | "
+            + f" | {fmt(r['worst_loss_upper'])} | {fmt(r['vs_gold'])} | {fmt(r['retain_acc'])} | "
+            + " / ".join(f"{m} of {n}" for m, n in r["bars"].values())
+            + f" | {fmt(r['forget_acc_gap'])} | {fmt(r['mia_gap'])} | "
             f"{fmt(r['steps'], 0)} | {fmt(r['compute_s'])} | {fmt(r['attack_success'], 2)} | "
             f"{fmt(r['max_distance'], 2)} | "
             + " / ".join(fmt(share.get(t), 2) for t in ("forget", "adv", "elastic")) + " |")
@@ -149,6 +175,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="*", default=[50])
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--title", default="Sweep of the unlearning hyper-parameters", help="of the output file")
     p.add_argument("--speakers", nargs="*", default=[])
     p.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     p.add_argument("--forget_dir", default="data/bench")
@@ -193,7 +220,7 @@ def main():
         print("\n".join(block), flush=True)
         lines += block
     if args.output:
-        header = ["# Sweep of the unlearning hyper-parameters", "",
+        header = [f"# {args.title}", "",
                   f"Made by `python bench/sweep.py {' '.join(sys.argv[1:])}` in the recipe directory after "
                   "`./run.sh --stop_stage 4` (and stage 7 of the same forget lists, for the gold columns). "
                   "Test UAR change: unlearned minus original, in points, with each run's paired 95 % bootstrap "

@@ -181,3 +181,21 @@ def test_stage_2_through_slurm(prepared, cluster):
     for dset in ("train", "valid", "test", "heldout"):
         feats = read_table(prepared / f"dump/fbank/{dset}/feats.scp")
         assert set(feats) == set(read_table(prepared / f"data/{dset}/wav.scp"))
+
+
+def test_a_forget_target_reference_of_fewer_than_20_utterances_is_refused(trained, tmp_path):
+    from helpers import copy_recipe
+
+    src, _ = trained
+    d = copy_recipe(src, tmp_path / "small", names=("conf", "data", "dump"))
+    shutil.copytree(src / "exp/ser_stats", d / "exp/ser_stats")
+    heldout = d / "dump/fbank/heldout"
+    keep = sorted(read_table(heldout / "utt2spk"))[:19]
+    for name in ("feats.scp", "text", "utt2spk"):
+        table = read_table(heldout / name)
+        (heldout / name).write_text("".join(f"{u} {table[u]}\n" for u in keep))
+    proc = run(f"./run.sh --stage 4 --stop_stage 4 {TINY} --tag tiny", cwd=d, check=False)
+    assert proc.returncode != 0
+    assert "dump/fbank/heldout has 19 utterances, fewer than the 20" in proc.stderr
+    assert "raise --heldout_per_spk (now 4)" in proc.stderr
+    assert not (d / "exp/ser_tiny").exists()  # refused before training

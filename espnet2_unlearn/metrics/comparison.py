@@ -121,7 +121,7 @@ def speed_bars(model: Dict, gold: Dict) -> Dict[str, Dict]:
             "status": ("met" if s >= bar else "not met") if at_size else "not resolved",
             "what": f"gold retraining / unlearning, {name} time"
                     + ("" if at_size else f"; judged at >= {SPEED_CORPUS_UTTS} training utterances "
-                       f"(gold trained on {n if n is not None else 'an unknown number'}): bench/scaling.py")}
+                       f"(gold trained on {int(n) if n is not None else 'an unknown number'}): bench/scaling.py")}
     return out
 
 

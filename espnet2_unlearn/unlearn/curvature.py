@@ -66,7 +66,7 @@ class CurvatureStep:
         self.direction = direction
         self.max_doublings = max_doublings
         self.bisections = bisections
-        norm2 = sum(float((flat_update(m, m.weight, m.bias) ** 2).sum()) for m in self.layers.values())
+        norm2 = sum(float((flat_update(m, m.weight, m.bias).detach() ** 2).sum()) for m in self.layers.values())
         dnorm2 = sum(float((d ** 2).sum()) for d in direction.values())
         # eta = 1 moves the layers by 1e-3 of their norm
         self.unit = 1e-3 * (norm2 / max(dnorm2, 1e-30)) ** 0.5

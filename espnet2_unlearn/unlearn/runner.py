@@ -232,8 +232,10 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
             logging.info("projection: protected dimensions per layer " + ", ".join(
                 f"{n} {k}/{d}" for n, (k, d) in kept.items()))
         if args.curvature_step == "kfac":
-            curvature = CurvatureStep(model, kfac_direction(original, statistics, forget.speech, forget.labels,
-                                                            args.curvature_damping))
+            with torch.enable_grad():
+                direction = kfac_direction(copy.deepcopy(original).requires_grad_(True), statistics,
+                                           forget.speech, forget.labels, args.curvature_damping)
+            curvature = CurvatureStep(model, direction)
     adv = None
     if args.adv_weight > 0 and args.adv_num > 0:
         with phases("pgd"):

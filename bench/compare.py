@@ -27,9 +27,9 @@ gold model).
 import argparse
 import json
 import math
+import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 COLUMNS = (  # (header, function of a model's metrics)
@@ -122,22 +122,20 @@ def run_one(forget, args):
                "--unlearn_tag", tag, "--baselines", args.baselines, "--unlearn_args", args.unlearn_args,
                *args.run_args]
         print(f"bench: {' '.join(cmd)}", file=sys.stderr, flush=True)
-        start = time.perf_counter()
         with open(Path(args.forget_dir) / f"{tag}.log", "a") as log:
             if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode != 0:
                 sys.exit(f"bench: {' '.join(cmd)} failed: see {log.name}")
-        # Wall seconds of every invocation for this run, summed by the report.
-        with open(Path(args.forget_dir) / f"{tag}.seconds", "a") as f:
-            f.write(f"{time.perf_counter() - start:.1f}\n")
     return json.loads(metrics.read_text())
 
 
 def wall_seconds(forget_lists, args) -> float:
+    """The runs' wall time as ser.sh reported it ("Finished stages ... in N s"
+    of every invocation, appended to the run's log)."""
     total = 0.0
     for forget in forget_lists:
-        f = Path(args.forget_dir) / f"{forget.name}{'_' + args.name if args.name else ''}.seconds"
-        if f.exists():
-            total += sum(float(x) for x in f.read_text().split())
+        log = Path(args.forget_dir) / f"{forget.name}{'_' + args.name if args.name else ''}.log"
+        if log.exists():
+            total += sum(float(x) for x in re.findall(r"Finished stages \d+-\d+ in (\d+) s", log.read_text()))
     return total
 
 
@@ -318,8 +316,8 @@ def main():
 
             block += target_section([(f.name, r, json.loads(metrics_file(f, args).parent.parent.joinpath(
                 "forget_report.json").read_text()), gold_dir(f)) for f, r in all_runs])
-        block += [f"Wall time of the runs above: {wall_seconds(forget_lists, args):.0f} s in all, as their "
-                  f"processes measured it ({args.jobs} at a time)", ""]
+        block += [f"Wall time of the runs above: {wall_seconds(forget_lists, args):.0f} s in all (the sum of "
+                  "each run's stages 5-7 as ser.sh timed them; they ran two at a time, beside other jobs).", ""]
         print("\n".join(block), flush=True)
         lines += block
     if args.stop_stage == 7 and not args.name and not args.skip_selection:

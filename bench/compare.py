@@ -340,7 +340,8 @@ def main():
 
 def plot_results(results, path: Path) -> None:
     """Test UAR minus the original's (paired, mean over forget sets) and mean
-    gap to gold per method, one bar per forget-set kind."""
+    gap to gold per method, one bar per forget-set kind (with its 95 %
+    t-interval where there are at least 3 forget sets)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -355,9 +356,11 @@ def plot_results(results, path: Path) -> None:
         for i, (label, runs) in enumerate(results.items()):
             means, halves = [], []
             for m in methods:
-                mean, half = mean_interval([f(r["models"][m]) for r in runs if m in r["models"]])
+                values = [v for v in (f(r["models"][m]) for r in runs if m in r["models"]) if v is not None]
+                mean, half = mean_interval(values)
                 means.append(mean or 0.0)
-                halves.append(half or 0.0)
+                # a t-interval of two values spans the plot and says little: bars from 3 forget sets on
+                halves.append(half if half is not None and len(values) >= 3 else 0.0)
             ax.bar([j + i * width for j in range(len(methods))], means, width, yerr=halves, capsize=2, label=label)
         ax.set_xticks([j + width * (len(results) - 1) / 2 for j in range(len(methods))], methods, rotation=30)
         ax.axhline(0, color="black", linewidth=0.5)

@@ -187,7 +187,7 @@ def main():
     baseline_of = baselines_by_options()
     groups = [("random", n, args.seeds) for n in args.sizes] + [("speaker", s, [0]) for s in args.speakers]
     for kind, value, seeds in groups:
-        rows = []
+        rows, used = [], set()  # used: the seeds some setting has runs for
         for name in args.settings:
             run_args = argparse.Namespace(forget_dir=args.forget_dir, name="" if name == "default" else name,
                                           unlearn_args=SETTINGS[name], baselines="", stop_stage=6, run_args=[])
@@ -198,6 +198,7 @@ def main():
                 lists = [f for f in lists if reused[f] or compare.done(f, run_args)]
                 if not lists:
                     continue
+            used.update(seed for seed in seeds if compare.forget_list(kind, value, seed, run_args) in lists)
             runs, reports = [], []
             for f in lists:
                 if reused[f]:
@@ -210,7 +211,8 @@ def main():
                 reports.append(report)
             rows.append(summary(name, runs, reports))
             print(f"sweep: {kind} {value} {name}: {rows[-1]['test_uar_change']:+.1f}", file=sys.stderr, flush=True)
-        title = (f"## {value} utterances forgotten, seeds {' '.join(map(str, seeds))}" if kind == "random"
+        title = (f"## {value} utterances forgotten, seeds {' '.join(str(x) for x in seeds if x in used)}"
+                 if kind == "random"
                  else f"## speaker {value} forgotten")
         block = [title, ""] + table(rows) + [""]
         if args.output and rows:

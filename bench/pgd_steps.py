@@ -23,7 +23,7 @@ def main():
     num_classes = len(model.token_list) - 1  # the last token is <unk>
     for steps, step_size in SETTINGS:
         t = time.perf_counter()
-        adv = make_adversarial_set(model, forget, num_classes, args.adv_num, args.adv_clip, step_size, steps, seed=0)
+        adv = make_adversarial_set(model, forget, range(num_classes), args.adv_num, args.adv_clip, step_size, steps, seed=0)
         seconds = time.perf_counter() - t
         print(f"| {steps} | {step_size} | {seconds:.2f} | {adv.success_rate:.3f} | {max_distance(model, adv, forget)[1]:.3f} |",
               flush=True)

@@ -23,7 +23,9 @@ from espnet2.schedulers.abs_scheduler import AbsBatchStepScheduler
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
 from espnet2.utils.types import str2bool, str2triple_str, str_or_none
 from espnet2_unlearn.unlearn.adversarial import NormaliserError, check_normaliser
+from espnet2_unlearn.model_file import ModelFileError, load_model
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
+from espnet2_unlearn.unlearn.front_end import detach_front_end, features
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
 from espnet2_unlearn.unlearn.runner import run_unlearning
@@ -158,9 +160,13 @@ class UnlearnTask(CLSTask):
 
     @classmethod
     def build_model(cls, args: argparse.Namespace):
-        """The source model with its trained parameters; --freeze_param's stay as they are."""
+        """The source model with its trained parameters (loaded strictly); --freeze_param's stay as they are."""
         device = "cuda" if args.ngpu > 0 else "cpu"
-        model, _ = CLSTask.build_model_from_file(args.source_config, args.source_model, device)
+        try:
+            model, _ = load_model(args.source_config or Path(args.source_model).parent / "config.yaml",
+                                  args.source_model, device)
+        except ModelFileError as e:
+            raise UnlearnError(str(e)) from e
         for prefix in args.freeze_param:
             for name, p in model.named_parameters():
                 if name == prefix or name.startswith(prefix + "."):
@@ -207,6 +213,9 @@ class UnlearnTask(CLSTask):
         torch.backends.cudnn.deterministic = args.cudnn_deterministic
         with phases("load"):
             model = cls.build_model(args)
+        # Unlearning acts past the front-end (front_end.py): the optimiser
+        # gets only the layers after it.
+        front_end = detach_front_end(model)
         if args.adv_weight > 0 and args.adv_num > 0:
             try:
                 check_normaliser(model)
@@ -216,4 +225,9 @@ class UnlearnTask(CLSTask):
         scheduler = cls.build_scheduler(args, optimizer)
         with phases("load"):
             forget = cls.build_forget_set(args, inputs)
-        run_unlearning(args, inputs, model, optimizer, scheduler, forget, phases)
+        if front_end is not None:
+            with phases("front_end"):
+                forget = ForgetSet(forget.utts, features(front_end, forget.speech), forget.labels)
+            logging.info(f"front-end {type(front_end).__name__}: the forget set as features "
+                         f"{tuple(forget.speech[0].shape[1:])} per frame; unlearning acts past it")
+        run_unlearning(args, inputs, model, optimizer, scheduler, forget, phases, front_end)

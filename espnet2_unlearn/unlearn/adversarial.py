@@ -9,7 +9,7 @@ means the same on every corpus: with global_mvn, adv_clip 0.2 allows 0.2
 standard deviations of each log-mel band."""
 
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -33,13 +33,28 @@ class AdversarialSet:
     def success_rate(self) -> float:
         return float((self.labels == self.targets).float().mean()) if len(self.labels) else 0.0
 
+    def subset(self, keep: torch.Tensor) -> "AdversarialSet":
+        return AdversarialSet(speech=[s for s, k in zip(self.speech, keep.tolist()) if k], labels=self.labels[keep],
+                              probs=self.probs[keep], targets=self.targets[keep], sources=self.sources[keep])
 
-def draw_targets(labels: torch.Tensor, num_classes: int, per_utt: int, generator: torch.Generator) -> torch.Tensor:
+
+def away_from_source(adv: AdversarialSet, forget: ForgetSet) -> AdversarialSet:
+    """The examples the original model calls another class than their
+    source's true label.  One it still calls the true class is, within
+    adv_clip, the forget utterance itself with its own label: trained on, it
+    would teach the model to keep what unlearning removes (on a cls1 model
+    whose attacks succeed one time in four, the two terms cancelled and
+    forget accuracy stalled above its target)."""
+    return adv.subset(adv.labels != forget.labels.cpu()[adv.sources])
+
+
+def draw_targets(labels: torch.Tensor, classes: Sequence[int], per_utt: int,
+                 generator: torch.Generator) -> torch.Tensor:
     """(N, per_utt) target classes, none equal to the true label; each row
     walks a random order of the other classes, so targets spread evenly."""
     rows = []
     for y in labels.tolist():
-        others = torch.tensor([c for c in range(num_classes) if c != y])
+        others = torch.tensor([c for c in classes if c != y])
         order = others[torch.randperm(len(others), generator=generator)]
         rows.append(order.repeat((per_utt + len(order) - 1) // len(order))[:per_utt])
     return torch.stack(rows)
@@ -51,12 +66,13 @@ class NormaliserError(ValueError):
 
 def check_normaliser(model) -> None:
     """Refuses a model whose input the adversarial code cannot scale: one
-    with a front-end (its input is a waveform, not features) or a normaliser
-    other than none, global_mvn and utterance_mvn."""
+    that still has its front-end (stage 5 takes it out first: front_end.py;
+    a waveform has no per-feature spread) or a normaliser other than none,
+    global_mvn and utterance_mvn."""
     frontend = getattr(model, "frontend", None)
     if frontend is not None:
-        raise NormaliserError(f"the model reads its input through a front-end ({type(frontend).__name__}); "
-                              "adversarial examples are made on features: use --adv_weight 0 with this model")
+        raise NormaliserError(f"the model reads its input through a front-end ({type(frontend).__name__}): "
+                              "adversarial examples are made on its output (front_end.detach_front_end)")
     normalize = getattr(model, "normalize", None)
     if normalize is not None and not isinstance(normalize, (GlobalMVN, UtteranceMVN)):
         raise NormaliserError(f"the model's normaliser {type(normalize).__name__} is unknown to the adversarial "
@@ -99,13 +115,22 @@ def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, ge
     return (speech + delta).detach()
 
 
-def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: int, adv_clip: float,
+def class_probs(logits: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
+    """Softmax over the classes only: an output that is no label (<blank>,
+    <unk>) gets probability 0, so it is never an example's label."""
+    masked = torch.full_like(logits, float("-inf"))
+    masked[:, list(classes)] = logits[:, list(classes)]
+    return masked.softmax(-1)
+
+
+def make_adversarial_set(model, forget: ForgetSet, classes: Sequence[int], per_utt: int, adv_clip: float,
                          step_size: float, steps: int, seed: int) -> AdversarialSet:
-    """per_utt examples per forget utterance against `model` (in eval mode).
-    The attacks run in pieces of similar length (little padding); each kept
-    example is then labelled alone, as the model scores one utterance."""
+    """per_utt examples per forget utterance against `model` (in eval mode),
+    aimed at the classes (inputs.label_classes).  The attacks run in pieces
+    of similar length (little padding); each kept example is then labelled
+    alone, as the model scores one utterance."""
     generator = torch.Generator().manual_seed(seed)
-    targets = draw_targets(forget.labels.cpu(), num_classes, per_utt, generator)
+    targets = draw_targets(forget.labels.cpu(), classes, per_utt, generator)
     sources = torch.arange(len(forget)).repeat_interleave(per_utt)
     flat_targets = targets.reshape(-1)
     speech = [None] * len(sources)
@@ -115,7 +140,7 @@ def make_adversarial_set(model, forget: ForgetSet, num_classes: int, per_utt: in
                              generator)
         for row, i in enumerate(piece):
             speech[i] = x_adv[row, : lengths[row]]
-    probs = batched_logits(model, speech).softmax(-1).cpu() if speech else torch.zeros(0, num_classes)
+    probs = class_probs(batched_logits(model, speech), classes).cpu() if speech else torch.zeros(0, len(classes))
     return AdversarialSet(speech=speech, labels=probs.argmax(-1), probs=probs, targets=flat_targets, sources=sources)
 
 

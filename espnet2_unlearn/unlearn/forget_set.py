@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Sequence, Set
 
 import torch
 
@@ -25,19 +25,25 @@ class ForgetSet:
         return len(self.utts)
 
 
-def check_forget_ids(ids: Sequence[str], data_path_and_name_and_type, classes: Sequence[str]) -> None:
-    """Every id must be in every forget data file, with a known label."""
+def check_forget_ids(ids: Sequence[str], data_path_and_name_and_type, classes: Sequence[str]) -> Set[str]:
+    """Every id must be in every forget data file, with a label among the
+    classes; returns the labels the label file holds (for every utterance
+    of the training data, not only the forget set's)."""
+    seen: Set[str] = set()
     for path, name, _ in data_path_and_name_and_type:
         if not Path(path).is_file():
             raise ForgetSetError(f"forget data file {path} ({name}) does not exist")
         table = read_table(path)
         check_in_training_data(ids, table, path)
         if name == "label":
+            seen = set(table.values())
             for u in ids:
                 if table[u] not in classes:
                     raise ForgetSetError(
-                        f"{path}: label '{table[u]}' of forget utterance {u} is not in the model's token list"
+                        f"{path}: label '{table[u]}' of forget utterance {u} is not one of the model's classes "
+                        f"({', '.join(classes)})"
                     )
+    return seen
 
 
 def load_forget_set(ids: Sequence[str], data_path_and_name_and_type, model_args, key_file) -> ForgetSet:

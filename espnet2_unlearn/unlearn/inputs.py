@@ -27,11 +27,16 @@ class UnlearnInputs:
     config_file: Path  # the source model's config.yaml
     model_file: Path  # the source model's parameters
     model_conf: Dict  # config_file's content
-    classes: List[str]
+    classes: List[str]  # the labels: token-list entries some training utterance carries
+    class_ids: List[int]  # their output indices (positions in the token list)
     ids: List[str]  # the forget utterances
     target: float  # where stopping happens
     target_note: str  # where the target came from
 
+
+# Entries of an ESPnet token list that are never a class (tokenize_text's
+# --add_symbol of cls.sh, ASR's conventions).
+SPECIAL_TOKENS = ("<blank>", "<unk>", "<sos/eos>", "<pad>")
 
 CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "nearest_adv", "none"),
            "update_transform": ("none", "projection"), "curvature_step": ("none", "kfac"), "kept_target": ("hard", "heldout"), "update_mode": ("train", "eval"),
@@ -128,12 +133,27 @@ def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
                            "it needs --stop_metric acc")
     if args.kept_target != "hard" and args.forget_loss != "targeted":
         raise UnlearnError(f"--kept_target {args.kept_target} is for --forget_loss targeted (the labels it keeps)")
+    candidates = [t for t in token_list if t not in SPECIAL_TOKENS]
     try:
         ids = read_forget_ids(args.forget_list)
-        check_forget_ids(ids, args.forget_data_path_and_name_and_type, token_list[:-1])
+        seen = check_forget_ids(ids, args.forget_data_path_and_name_and_type, candidates)
+        classes, class_ids = label_classes(token_list, seen, config_file)
         target, note = resolve_target(args.forget_target, args.stop_metric, model_file.parent, args.forget_request)
         if args.kept_target == "heldout":  # the held-out loss it needs is there
             resolve_target("auto", "loss", model_file.parent, args.forget_request)
     except (ForgetSetError, ValueError) as e:
         raise UnlearnError(str(e)) from e
-    return UnlearnInputs(out, config_file, model_file, model_conf, token_list[:-1], ids, target, note)
+    return UnlearnInputs(out, config_file, model_file, model_conf, classes, class_ids, ids, target, note)
+
+
+def label_classes(token_list: List[str], labels_seen, config_file: Path):
+    """(classes, their output indices): the token-list entries that some
+    training utterance carries, in token-list order.  ESPnet's cls1 template
+    adds <blank> and <unk> to the token list; a model has outputs for them,
+    but no utterance is either, so none is ever a target of relabeling or of
+    an adversarial example."""
+    pairs = [(t, i) for i, t in enumerate(token_list) if t in labels_seen and t not in SPECIAL_TOKENS]
+    if len(pairs) < 2:
+        raise ValueError(f"{config_file}: fewer than two of its token list's entries are labels of the training data "
+                         f"({[t for t, _ in pairs]}): there is nothing to relabel to")
+    return [t for t, _ in pairs], [i for _, i in pairs]

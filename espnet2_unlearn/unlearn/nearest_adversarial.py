@@ -16,16 +16,17 @@ from typing import Sequence
 import torch
 
 from espnet2_unlearn.model_calls import batched_logits, length_chunks, pad
-from espnet2_unlearn.unlearn.adversarial import AdversarialSet, targeted_pgd
+from espnet2_unlearn.unlearn.adversarial import AdversarialSet, class_probs, targeted_pgd
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 
 RADII = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)
 
 
-def nearest_adversarial_set(model, forget: ForgetSet, steps: int, seed: int,
+def nearest_adversarial_set(model, forget: ForgetSet, classes: Sequence[int], steps: int, seed: int,
                             radii: Sequence[float] = RADII) -> AdversarialSet:
-    """One example per forget utterance (model in eval mode); `targets`
-    holds the radius each was found at."""
+    """One example per forget utterance (model in eval mode), flipped to
+    another of the classes (an output that is no label does not count);
+    `targets` holds the radius each was found at."""
     generator = torch.Generator().manual_seed(seed)
     speech = [None] * len(forget)
     radius = torch.full((len(forget),), float(radii[-1]))
@@ -40,11 +41,11 @@ def nearest_adversarial_set(model, forget: ForgetSet, steps: int, seed: int,
                                  away=True)
             for row, i in enumerate(idx):
                 speech[i] = x_adv[row, : lengths[row]]
-        labels = batched_logits(model, [speech[i] for i in todo]).argmax(-1).cpu()
+        labels = class_probs(batched_logits(model, [speech[i] for i in todo]), classes).argmax(-1).cpu()
         flipped = {i for i, y in zip(todo, labels.tolist()) if y != int(forget.labels[i])}
         for i in flipped:
             radius[i] = r
         todo = [i for i in todo if i not in flipped]
-    probs = batched_logits(model, speech).softmax(-1).cpu()
+    probs = class_probs(batched_logits(model, speech), classes).cpu()
     return AdversarialSet(speech=speech, labels=probs.argmax(-1), probs=probs, targets=radius,
                           sources=torch.arange(len(forget)))

@@ -15,40 +15,58 @@ held-out loss): a model that never saw them is right about them, but less
 sure."""
 
 import math
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
 
-def random_relabel(labels: torch.Tensor, num_classes: int, seed: int) -> torch.Tensor:
-    """A label drawn uniformly from the classes other than each true label."""
-    if num_classes < 2:
+def random_relabel(labels: torch.Tensor, classes: Sequence[int], seed: int) -> torch.Tensor:
+    """A label drawn uniformly from the classes other than each true label
+    (classes: the output indices that are labels, inputs.label_classes)."""
+    classes = list(classes)
+    if len(classes) < 2:
         raise ValueError("relabeling needs at least two classes")
     generator = torch.Generator().manual_seed(seed)
-    offset = torch.randint(1, num_classes, labels.shape, generator=generator)
-    return (labels + offset) % num_classes
+    offset = torch.randint(1, len(classes), labels.shape, generator=generator)
+    position = {c: i for i, c in enumerate(classes)}
+    pos = torch.tensor([position[int(y)] for y in labels.tolist()], dtype=torch.long)
+    return torch.tensor(classes, dtype=torch.long)[(pos + offset) % len(classes)].to(labels.device)
 
 
-def targeted_relabel(probs: torch.Tensor, labels: torch.Tensor, target_accuracy: float) -> torch.Tensor:
-    """probs: the original model's class probabilities on the forget set."""
+def not_a_class(probs: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
+    """(outputs,) True for an output that is no label (<blank>, <unk>, a token no training utterance has)."""
+    mask = torch.ones(probs.shape[-1], dtype=torch.bool, device=probs.device)
+    mask[list(classes)] = False
+    return mask
+
+
+def targeted_relabel(probs: torch.Tensor, labels: torch.Tensor, target_accuracy: float,
+                     classes: Sequence[int]) -> torch.Tensor:
+    """probs: the original model's class probabilities on the forget set;
+    the new label is the most probable wrong one among the classes."""
     n = len(labels)
     flip = min(n, math.ceil((1.0 - target_accuracy) * n - 1e-9))
     true_prob = probs.gather(1, labels.view(-1, 1)).squeeze(1)
     order = torch.argsort(true_prob, stable=True)[:flip]
     wrong = probs.clone()
     wrong.scatter_(1, labels.view(-1, 1), -1.0)
+    wrong[:, not_a_class(probs, classes)] = -1.0
     relabels = labels.clone()
     relabels[order] = wrong.argmax(1)[order]
     return relabels
 
 
-def soften_kept(relabels: torch.Tensor, labels: torch.Tensor, num_classes: int, true_prob: float) -> torch.Tensor:
-    """(n, classes) targets: one-hot for a changed label; true_prob on the
-    true class and the rest spread evenly for a kept one."""
-    true_prob = min(max(true_prob, 1.0 / num_classes), 1.0)
-    targets = F.one_hot(relabels, num_classes).float()
+def soften_kept(relabels: torch.Tensor, labels: torch.Tensor, classes: Sequence[int], num_outputs: int,
+                true_prob: float) -> torch.Tensor:
+    """(n, outputs) targets: one-hot for a changed label; true_prob on the
+    true class and the rest spread evenly over the other classes for a kept one."""
+    classes = list(classes)
+    true_prob = min(max(true_prob, 1.0 / len(classes)), 1.0)
+    targets = F.one_hot(relabels, num_outputs).float()
     kept = relabels == labels
-    soft = torch.full((int(kept.sum()), num_classes), (1.0 - true_prob) / (num_classes - 1))
+    soft = torch.zeros((int(kept.sum()), num_outputs))
+    soft[:, classes] = (1.0 - true_prob) / (len(classes) - 1)
     soft[torch.arange(len(soft)), labels[kept]] = true_prob
     targets[kept] = soft.to(targets)
     return targets

@@ -17,7 +17,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -26,12 +26,14 @@ import yaml
 from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import batched_logits, logits_in_chunks
-from espnet2_unlearn.unlearn.adversarial import AdversarialSet, make_adversarial_set, max_distance, retention_loss
+from espnet2_unlearn.unlearn.adversarial import (AdversarialSet, away_from_source, make_adversarial_set, max_distance,
+                                                 retention_loss)
 from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE, dampen, fisher_diagonal, load_importance
 from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
                                             mas_importance)
 from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
+from espnet2_unlearn.unlearn.front_end import attached
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn import layer_statistics
@@ -75,11 +77,14 @@ class Retention:
     transforms: List = field(default_factory=list)  # applied to every optimiser step (update transforms)
     curvature: Optional[CurvatureStep] = None  # one damped Newton step before the updates
     statistics: Optional[Dict] = None  # the training statistics less the forget set's (carried on)
+    adv_made: Dict = field(default_factory=dict)  # examples made and the attack's success rate, before away_from_source
 
 
 def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optimizer, scheduler,
-                   forget: ForgetSet, phases: Optional[Phases] = None) -> Dict:
-    """Unlearns, then writes the output dir; returns forget_report.json's content."""
+                   forget: ForgetSet, phases: Optional[Phases] = None, front_end=None) -> Dict:
+    """Unlearns, then writes the output dir; returns forget_report.json's
+    content.  front_end: the model's front-end, taken out of it (front_end.py):
+    the forget set is then its output, and it goes back in when the model is saved."""
     out = inputs.output_dir
     phases = phases or Phases()
     source_hashes = {str(p): sha256_file(p) for p in (inputs.config_file, inputs.model_file)}
@@ -90,7 +95,7 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     handler.setFormatter(logging.Formatter("%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     try:
-        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp, phases)
+        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp, phases, front_end)
         report["source_sha256"] = source_hashes
         for p, h in source_hashes.items():
             if sha256_file(Path(p)) != h:  # never expected: the source is only read
@@ -111,7 +116,7 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
 
 
 def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path,
-             phases: Phases) -> Dict:
+             phases: Phases, front_end=None) -> Dict:
     original = copy.deepcopy(model).eval()
     for p in original.parameters():
         p.requires_grad_(False)
@@ -131,7 +136,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                               args.dampening_strength)
             acc, med = score(model, forget.speech, forget.labels)
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    retention = build_retention(args, model, original, forget, len(inputs.classes), phases, inputs.target,
+    retention = build_retention(args, model, original, forget, inputs.class_ids, phases, inputs.target,
                                 inputs.model_file.parent)
     rule = StopRule(args.stop_metric, inputs.target, args.max_steps)
     curvature = None
@@ -149,7 +154,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                  f"{compute:.2f} s")
 
     with phases("saving"):
-        hyper = _save(args, inputs, model, original, retention, forget, tmp)
+        hyper = _save(args, inputs, model, original, retention, forget, tmp, front_end)
     adv = retention.adv
     distance = (None, None) if adv is None else max_distance(original, adv, forget)
     return {
@@ -158,6 +163,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "model_file": MODEL_FILE,
         "num_forget_utts": len(forget),
         "forget_request": args.forget_request,
+        # The model's front-end, which unlearning acted past (None: the model reads features)
+        "front_end": None if front_end is None else type(front_end).__name__,
         "forget_accuracy_before": acc0,
         "forget_accuracy_after": acc,
         "forget_median_loss_before": loss0,
@@ -178,8 +185,9 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "hyperparameters": hyper,
         "adversarial": {
-            "num_examples": 0 if adv is None else len(adv.labels),
-            "attack_success_rate": None if adv is None else adv.success_rate,
+            "num_examples": 0 if adv is None else len(adv.labels),  # those trained on (away_from_source)
+            "num_examples_made": retention.adv_made.get("num_examples_made", 0),
+            "attack_success_rate": retention.adv_made.get("attack_success_rate"),
             # L-inf, over all examples: in feature units, and in adv_clip's units
             "max_distance": distance[0],
             "max_distance_in_clip_units": distance[1],
@@ -194,29 +202,30 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     }
 
 
-def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
+def build_retention(args, model, original, forget: ForgetSet, classes: Sequence[int],
                     phases: Optional[Phases] = None, target: Optional[float] = None,
                     model_dir: Optional[Path] = None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
-    each made once before the first update (each switchable)."""
+    each made once before the first update (each switchable).  classes: the
+    outputs that are labels (inputs.label_classes), the only targets."""
     phases = phases or Phases()
     if args.forget_loss == "targeted":
         with torch.no_grad():
             probs = batched_logits(original, forget.speech).softmax(-1)
-        relabels = targeted_relabel(probs, forget.labels, target)
+        relabels = targeted_relabel(probs, forget.labels, target, classes)
         logging.info(f"targeted relabeling: {int((relabels != forget.labels).sum())} of {len(forget)} labels changed")
         if args.kept_target == "heldout":
             loss, note = resolve_target("auto", "loss", model_dir, args.forget_request)
-            relabels = soften_kept(relabels, forget.labels, num_classes, math.exp(-loss))
+            relabels = soften_kept(relabels, forget.labels, classes, probs.shape[-1], math.exp(-loss))
             logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
     elif args.forget_loss == "nearest_adv":
         relabels = forget.labels
     else:
-        relabels = random_relabel(forget.labels.cpu(), num_classes, args.seed).to(forget.labels.device)
+        relabels = random_relabel(forget.labels.cpu(), classes, args.seed).to(forget.labels.device)
     objective = None
     if args.forget_loss == "nearest_adv":
         with phases("pgd"):
-            near = nearest_adversarial_set(original, forget, args.adv_steps, args.seed)
+            near = nearest_adversarial_set(original, forget, classes, args.adv_steps, args.seed)
         logging.info(f"nearest adversarial examples: {int((near.labels != forget.labels.cpu()).sum())} of "
                      f"{len(forget)} flipped, median radius {float(near.targets.median()):g}")
         objective = NearestAdversarialObjective(near)
@@ -236,12 +245,21 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
                 direction = kfac_direction(copy.deepcopy(original).requires_grad_(True), statistics,
                                            forget.speech, forget.labels, args.curvature_damping)
             curvature = CurvatureStep(model, direction)
-    adv = None
+    adv, adv_record = None, {}
     if args.adv_weight > 0 and args.adv_num > 0:
         with phases("pgd"):
-            adv = make_adversarial_set(original, forget, num_classes, args.adv_num, args.adv_clip,
+            adv = make_adversarial_set(original, forget, classes, args.adv_num, args.adv_clip,
                                        args.adv_step_size, args.adv_steps, args.seed)
-        logging.info(f"adversarial examples: {len(adv.labels)}, attack success rate {adv.success_rate:.3f}")
+        made = len(adv.labels)
+        success = adv.success_rate
+        adv = away_from_source(adv, forget)
+        logging.info(f"adversarial examples: {made}, attack success rate {success:.3f}; {len(adv.labels)} labelled "
+                     f"with another class than their source's are kept")
+        adv_record = {"num_examples_made": made, "attack_success_rate": success}
+        if len(adv.labels) == 0:
+            logging.warning("no adversarial example is labelled with another class than its source: the "
+                            "adversarial term is off for this run")
+            adv = None
     weights = anchor = mask = importance = None
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     if args.elastic_weight > 0 or args.saliency_fraction < 1:
@@ -258,7 +276,7 @@ def build_retention(args, model, original, forget: ForgetSet, num_classes: int,
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
     if args.elastic_weight > 0 and args.elastic_mode == "update":
         transforms.append(ElasticDamping(weights, args.elastic_weight))
-    return Retention(relabels, adv, weights, anchor, mask, objective, transforms, curvature, statistics)
+    return Retention(relabels, adv, weights, anchor, mask, objective, transforms, curvature, statistics, adv_record)
 
 
 def remaining_statistics(original, forget: ForgetSet, model_dir: Path) -> Dict:
@@ -367,10 +385,12 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
     return steps, acc, med, reached, log
 
 
-def _save(args, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path) -> Dict:
-    """The model and a config.yaml that ESPnet loads unchanged; with
-    --keep_derived_data, the forget ids and the adversarial examples."""
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp / MODEL_FILE)
+def _save(args, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path,
+          front_end=None) -> Dict:
+    """The model (its front-end back in) and a config.yaml that ESPnet loads
+    unchanged; with --keep_derived_data, the forget ids and the adversarial examples."""
+    with attached(model, front_end) as whole:
+        torch.save({k: v.cpu() for k, v in whole.state_dict().items()}, tmp / MODEL_FILE)
     hyper = {k: getattr(args, k) for k in HYPERPARAMETERS}
     # The source config, unchanged but for a record of the unlearning, so
     # that ESPnet loads the new model exactly as the old one.

@@ -12,7 +12,7 @@ from tiny_model import tiny_forget_set, tiny_model
 
 def test_targets_avoid_the_true_label_and_spread_over_classes():
     labels = torch.tensor([0, 1, 2, 3])
-    t = draw_targets(labels, 4, per_utt=3, generator=torch.Generator().manual_seed(0))
+    t = draw_targets(labels, range(4), per_utt=3, generator=torch.Generator().manual_seed(0))
     assert t.shape == (4, 3)
     for y, row in zip(labels.tolist(), t.tolist()):
         assert y not in row and len(set(row)) == 3
@@ -35,14 +35,14 @@ def test_pgd_stays_within_clip_and_raises_target_probability():
 
 def test_adversarial_set_is_labelled_by_the_model_and_repeats():
     model, forget = tiny_model(), tiny_forget_set(n=5)
-    adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
+    adv = make_adversarial_set(model, forget, range(4), per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
     assert len(adv.speech) == len(adv.labels) == 10
     assert adv.sources.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     with torch.no_grad():
         for s, y in zip(adv.speech, adv.labels):
             x, lengths = pad([s])
             assert logits_of(model, x, lengths).argmax(-1).item() == y.item()
-    again = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
+    again = make_adversarial_set(model, forget, range(4), per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=3)
     assert all(torch.equal(a, b) for a, b in zip(adv.speech, again.speech))
     # The attack success rate is the share of examples the model puts in the attacked class.
     assert adv.success_rate == pytest.approx(float((adv.labels == adv.targets).float().mean()))
@@ -53,7 +53,7 @@ def test_adversarial_set_is_labelled_by_the_model_and_repeats():
 
 def test_retention_loss_hard_and_soft():
     model, forget = tiny_model(), tiny_forget_set(n=3)
-    adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=3, seed=0)
+    adv = make_adversarial_set(model, forget, range(4), per_utt=2, adv_clip=0.5, step_size=0.1, steps=3, seed=0)
     idx = torch.arange(6)
     x, lengths = pad(adv.speech)
     with torch.no_grad():
@@ -77,7 +77,7 @@ def test_kept_examples_stay_within_adv_clip_of_their_source_with_global_mvn(tmp_
     model = tiny_model(stats_file=tmp_path / "feats_stats.npz")
     forget = tiny_forget_set(n=5, mean=6.0, std=2.0)
     kept = [s.clone() for s in forget.speech]
-    adv = make_adversarial_set(model, forget, 4, per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=0)
+    adv = make_adversarial_set(model, forget, range(4), per_utt=2, adv_clip=0.5, step_size=0.1, steps=5, seed=0)
     # adv_clip is in standard deviations of each feature (2 here)
     for example, src in zip(adv.speech, adv.sources.tolist()):
         assert (example - forget.speech[src]).abs().max() <= 0.5 * 2 + 1e-5

@@ -5,10 +5,10 @@ from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_
 
 def test_relabels_never_equal_the_true_label_and_repeat_for_a_seed():
     labels = torch.randint(0, 4, (500,), generator=torch.Generator().manual_seed(1))
-    new = random_relabel(labels, 4, seed=7)
+    new = random_relabel(labels, range(4), seed=7)
     assert (new != labels).all() and new.min() >= 0 and new.max() < 4
-    assert torch.equal(new, random_relabel(labels, 4, seed=7))
-    assert not torch.equal(new, random_relabel(labels, 4, seed=8))
+    assert torch.equal(new, random_relabel(labels, range(4), seed=7))
+    assert not torch.equal(new, random_relabel(labels, range(4), seed=8))
     # Uniform over the three other classes: each offset about a third.
     offsets = (new - labels) % 4
     assert all(abs(float((offsets == k).float().mean()) - 1 / 3) < 0.08 for k in (1, 2, 3))
@@ -30,9 +30,9 @@ def test_targeted_relabel_changes_only_the_least_confident_share():
                           [0.2, 0.1, 0.1, 0.6]])    # second least sure: goes to class 0
     labels = torch.tensor([0, 0, 1, 3])
     # target 0.5: two of four must be wrong
-    assert targeted_relabel(probs, labels, 0.5).tolist() == [0, 2, 1, 0]
-    assert targeted_relabel(probs, labels, 1.0).tolist() == labels.tolist()
-    relabels = targeted_relabel(probs, labels, 0.0)
+    assert targeted_relabel(probs, labels, 0.5, range(4)).tolist() == [0, 2, 1, 0]
+    assert targeted_relabel(probs, labels, 1.0, range(4)).tolist() == labels.tolist()
+    relabels = targeted_relabel(probs, labels, 0.0, range(4))
     assert (relabels != labels).all()
 
 
@@ -40,7 +40,7 @@ def test_targeted_relabel_changes_only_the_least_confident_share():
 def test_kept_labels_get_a_held_out_confidence_and_changed_ones_stay_hard():
     labels = torch.tensor([0, 1, 2])
     relabels = torch.tensor([3, 1, 2])  # the first was changed
-    targets = soften_kept(relabels, labels, 4, 0.7)
+    targets = soften_kept(relabels, labels, range(4), 4, 0.7)
     assert torch.equal(targets[0], torch.tensor([0.0, 0.0, 0.0, 1.0]))
     assert torch.allclose(targets[1], torch.tensor([0.1, 0.7, 0.1, 0.1]))
     assert torch.allclose(targets.sum(1), torch.ones(3))

@@ -27,7 +27,7 @@ def run_steps(args):
     model before, after, the elastic weights, the saliency mask and the step log."""
     model, forget = tiny_model(), tiny_forget_set(n=8)
     original = copy.deepcopy(model).eval().requires_grad_(False)
-    retention = build_retention(args, model, original, forget, 4)
+    retention = build_retention(args, model, original, forget, range(4))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     acc, med = score(model, forget.speech, forget.labels)
     steps, _, _, _, log = update_until_target(args, model, optimizer, None, forget, retention,

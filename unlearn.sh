@@ -16,7 +16,7 @@ trap 'exit 130' INT
 unlearn_root=$(dirname "$(readlink -f "$0")")
 
 cls_exp=                    # the trained model's experiment dir
-inference_model=train.loss.ave.pth  # its model file
+inference_model=            # its model file (default: train.loss.ave.pth, else valid.acc.best.pth)
 train_dir=dump/fbank/train  # training data: speech file, text (labels), utt2spk
 speech_file=feats.scp       # the speech file in train_dir
 speech_type=kaldi_ark       # its ESPnet data type (kaldi_ark, sound, ...)
@@ -33,7 +33,8 @@ python=python3
 help_message="Usage: $0 --cls_exp DIR --forget_list LIST [options]
 Options (default in brackets):
   --cls_exp DIR          experiment dir of the trained classification model (required)
-  --inference_model FILE model file in it [${inference_model}]
+  --inference_model FILE model file in it [train.loss.ave.pth, or valid.acc.best.pth,
+                         the file ESPnet's cls1 template keeps, when there is no average]
   --train_dir DIR        dir with the training speech file, text and utt2spk [${train_dir}]
   --speech_file NAME     speech file in --train_dir [${speech_file}]
   --speech_type TYPE     its ESPnet data type [${speech_type}]
@@ -64,10 +65,25 @@ Every unlearned model carries them less its request, for the next request."
 [ -n "${cls_exp}" ] || die "--cls_exp is required"
 [ -n "${forget_list}" ] || die "--forget_list is required"
 [ -e "${forget_list}" ] || die "forget list ${forget_list} does not exist"
+if [ -z "${inference_model}" ]; then
+  for m in train.loss.ave.pth valid.acc.best.pth; do
+    [ -f "${cls_exp}/${m}" ] && { inference_model=${m}; break; }
+  done
+  [ -n "${inference_model}" ] || die "${cls_exp} holds neither train.loss.ave.pth nor valid.acc.best.pth: choose the model file with --inference_model; model files in ${cls_exp}: $(cd "${cls_exp}" 2>/dev/null && ls -- *.pth 2>/dev/null | tr '\n' ' ')"
+  log "Model file: ${cls_exp}/${inference_model} (the first of train.loss.ave.pth and valid.acc.best.pth there; --inference_model chooses another)"
+fi
 [ -e "${cls_exp}/${inference_model}" ] || die "model file ${cls_exp}/${inference_model} does not exist (--inference_model); model files in ${cls_exp}: $(cd "${cls_exp}" 2>/dev/null && ls -- *.pth 2>/dev/null | tr '\n' ' ')"
 for f in "${cls_exp}/config.yaml" "${train_dir}/${speech_file}" "${train_dir}/text"; do
   [ -e "${f}" ] || die "${f} does not exist"
 done
+# The speech file's first entry must be of the type given, before any job starts.
+speech_entry=$(awk 'NF > 1 { $1 = ""; sub(/^ /, ""); print; exit }' "${train_dir}/${speech_file}")
+case "${speech_type}" in
+  kaldi_ark) [[ "${speech_entry}" =~ \.ark:[0-9]+$ ]] \
+    || die "${train_dir}/${speech_file}: its first entry '${speech_entry}' is not a Kaldi archive offset (file.ark:N), which --speech_type kaldi_ark reads; for audio (a wav.scp) give --speech_type sound" ;;
+  sound) [[ ! "${speech_entry}" =~ \.ark:[0-9]+$ ]] \
+    || die "${train_dir}/${speech_file}: its first entry '${speech_entry}' is a Kaldi archive offset: give --speech_type kaldi_ark" ;;
+esac
 [ -f "${unlearn_config}" ] || die "unlearning config ${unlearn_config} does not exist"
 [ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
 [ -n "${outdir}" ] || outdir="${expdir}/unlearn_${unlearn_tag}"

@@ -128,6 +128,13 @@ class UnlearnTask(CLSTask):
                            "or above it, with --stop_metric loss); auto: the source model's held-out figure")
         group.add_argument("--stop_metric", type=str, default="acc", choices=["acc", "loss"])
         group.add_argument("--max_steps", type=int, default=100)
+        group.add_argument("--step_growth", type=float, default=2.0,
+                           help="multiply the learning rate by this when the forget set's stopping metric has not "
+                           "improved for --step_patience steps (1: never)")
+        group.add_argument("--step_patience", type=int, default=10)
+        group.add_argument("--allow_unreached", type=str2bool, default=False,
+                           help="publish a model that stopped at --max_steps short of its target (default: the run "
+                           "fails, its output kept as <output_dir>.unreached)")
         group.add_argument("--update_mode", type=str, default="train", choices=["train", "eval"],
                            help="the model's mode during the updates: train (dropout on) or eval (off)")
         group.add_argument("--keep_derived_data", type=str2bool, default=False,

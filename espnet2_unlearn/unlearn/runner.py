@@ -42,13 +42,36 @@ from espnet2_unlearn.unlearn.nearest_adversarial import nearest_adversarial_set
 from espnet2_unlearn.unlearn.objectives import LabelObjective, NearestAdversarialObjective
 from espnet2_unlearn.unlearn.projection import ProjectedUpdate, protected_bases
 from espnet2_unlearn.unlearn.relabel import random_relabel, soften_kept, targeted_relabel
-from espnet2_unlearn.unlearn.stopping import StopRule, resolve_target
+from espnet2_unlearn.unlearn.step_size import StepGrowth
+from espnet2_unlearn.unlearn.stopping import LOG_REFERENCE_FILE, StopRule, log_reference, resolve_target
 
 MODEL_FILE = "unlearned.pth"
+# Where the output of a run that stopped short of its target is kept (not published).
+UNREACHED_SUFFIX = ".unreached"
+
+
+class TargetNotReached(UnlearnError):
+    """The forget set did not reach its target within max_steps."""
+
+
+def unreached_message(report: Dict, args, marked: Path) -> str:
+    metric, target = report["target"]["metric"], report["target"]["value"]
+    if metric == "acc":
+        now, missed = report["forget_accuracy_after"], report["forget_accuracy_after"] - target
+        what = f"forget accuracy {now:.3f} against a target of at most {target:.3f}"
+    else:
+        now, missed = report["forget_median_loss_after"], target - report["forget_median_loss_after"]
+        what = f"median forget loss {now:.3f} against a target of at least {target:.3f}"
+    lr = (args.optim_conf or {}).get("lr")
+    return (f"the target was not reached: after {report['steps']} steps (--max_steps {args.max_steps}) the "
+            f"{what}, missed by {missed:.3f} (from {report['forget_accuracy_before']:.3f} before). Nothing was "
+            f"published; the run's output is in {marked}. Give it more steps (--max_steps {2 * args.max_steps}) or "
+            f"larger ones (--optim_conf lr={'%.1e' % (3 * lr) if lr else '...'}), or publish such a model with "
+            "--allow_unreached true")
 HYPERPARAMETERS = (
     "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "elastic_mode", "update_transform", "projection_energy", "curvature_step", "curvature_damping",
-    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps",
+    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps", "step_growth", "step_patience",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -105,6 +128,11 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
             f.write("\n")
         logging.getLogger().removeHandler(handler)
         handler.close()
+        if not report["target"]["reached"] and not args.allow_unreached:
+            marked = out.with_name(out.name + UNREACHED_SUFFIX)
+            shutil.rmtree(marked, ignore_errors=True)  # an earlier attempt of the same request
+            tmp.rename(marked)
+            raise TargetNotReached(unreached_message(report, args, marked))
         tmp.rename(out)
     except BaseException:
         logging.getLogger().removeHandler(handler)
@@ -147,8 +175,9 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         curvature = {"eta": eta, "unit": retention.curvature.unit, "evaluations": evaluations,
                      "forget_accuracy": acc, "forget_median_loss": med}
         logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
+    growth = StepGrowth(optimizer, scheduler, args.stop_metric, args.step_growth, args.step_patience)
     steps, acc, med, reached, step_log = update_until_target(
-        args, model, optimizer, scheduler, forget, retention, rule, acc, med, phases)
+        args, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
@@ -172,6 +201,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "target": {"metric": args.stop_metric, "value": inputs.target, "source": inputs.target_note,
                    "reached": reached},
         "steps": steps,
+        # Steps after which the learning rate grew (step_size.py: no progress for step_patience steps)
+        "step_growth_at": growth.grown_at,
         "dampened_weights": dampened,
         "curvature_step": curvature,
         # Per layer: dimensions of the remaining data's input subspace that projection protects, of all.
@@ -330,7 +361,7 @@ def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[st
 
 
 def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
-                        phases: Optional[Phases] = None):
+                        phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None):
     """Steps until the forget set reaches the target or max_steps: returns
     (steps, forget accuracy, median loss, reached, per-step log)."""
     phases = phases or Phases()
@@ -376,6 +407,8 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
         with phases("scoring"):
             acc, med = score(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med)
+        if growth is not None and not reached:
+            growth.after_step(steps, acc, med)
         log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
                     "forget_accuracy": acc, "forget_median_loss": med})
         logging.info(f"step {steps}/{args.max_steps}: "
@@ -411,6 +444,10 @@ def _save(args, inputs: UnlearnInputs, model, original, r: Retention, forget: Fo
     for name in ("reference_stats.json", IMPORTANCE_FILE):
         if (inputs.model_file.parent / name).is_file():
             shutil.copy(inputs.model_file.parent / name, tmp / name)
+    if not (inputs.model_file.parent / "reference_stats.json").is_file():
+        reference = log_reference(inputs.model_file.parent)  # a model trained elsewhere: its log's figures
+        if reference is not None:
+            (tmp / LOG_REFERENCE_FILE).write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
     # The training statistics less this request's utterances: a later request
     # from this model starts from statistics without them.
     statistics = r.statistics

@@ -27,6 +27,26 @@ def _best_valid_from_log(model_dir: Path, metric: str) -> Optional[float]:
     return max(values) if metric == "acc" else min(values)
 
 
+# Beside an unlearned model whose source had no reference_stats.json: the
+# best validation figures of the source's training log, so that a later
+# request served from the unlearned model (which has no training log of its
+# own) stops at the same 'auto' target.
+LOG_REFERENCE_FILE = "train_log_reference.json"
+
+
+def log_reference(model_dir) -> Optional[dict]:
+    """The best validation accuracy and loss a model's training log holds (or
+    the copy of them that came along with it); None without either."""
+    model_dir = Path(model_dir)
+    carried = model_dir / LOG_REFERENCE_FILE
+    if carried.is_file():
+        return json.loads(carried.read_text())
+    acc, loss = _best_valid_from_log(model_dir, "acc"), _best_valid_from_log(model_dir, "loss")
+    if acc is None and loss is None:
+        return None
+    return {"acc": acc, "loss": loss, "train_log": str(model_dir / "train.log")}
+
+
 def resolve_target(target, metric: str, model_dir, request: str) -> Tuple[float, str]:
     """The stopping target and a sentence saying where it came from.
 
@@ -44,14 +64,16 @@ def resolve_target(target, metric: str, model_dir, request: str) -> Tuple[float,
         if stats is not None:
             value = stats["accuracy"] if metric == "acc" else stats["loss_quantiles"]["0.5"]
             return float(value), f"{ref_set} {'accuracy' if metric == 'acc' else 'median loss'} in {stats_file}"
-    value = _best_valid_from_log(model_dir, "acc" if metric == "acc" else "loss")
+    reference = log_reference(model_dir)
+    value = None if reference is None else reference["acc" if metric == "acc" else "loss"]
     if value is None:
         raise ValueError(
             f"forget target 'auto': {model_dir} has neither reference_stats.json nor a training log "
-            "with validation results; give a number instead"
+            f"with validation results (nor {LOG_REFERENCE_FILE}); give a number instead"
         )
     what = "accuracy" if metric == "acc" else "loss (mean, standing in for the median)"
-    note = f"best validation {what} in {model_dir / 'train.log'} (no reference_stats.json)"
+    carried = "" if (model_dir / "train.log").is_file() else f", carried in {model_dir / LOG_REFERENCE_FILE}"
+    note = f"best validation {what} in {reference['train_log']} (no reference_stats.json{carried})"
     logging.warning(f"forget target: using the {note}")
     return value, note
 

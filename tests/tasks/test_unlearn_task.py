@@ -93,7 +93,9 @@ def test_forgets_down_to_the_target(unlearned):
     assert report["target"]["source"].startswith("heldout accuracy")
     assert report["forget_accuracy_before"] > report["target"]["value"]
     assert report["target"]["reached"] and report["forget_accuracy_after"] <= report["target"]["value"]
-    assert report["adversarial"]["num_examples"] == 20
+    # 2 per utterance made; trained on, those the original calls another class than their source's
+    assert report["adversarial"]["num_examples_made"] == 20 and 0 < report["adversarial"]["num_examples"] <= 20
+    assert report["front_end"] is None
     assert report["steps"] >= 1 and report["compute_time_s"] > 0
     assert report["hyperparameters"]["adv_clip"] == 0.2
     # the source's reference figures come along, for a later request's 'auto' target
@@ -109,7 +111,7 @@ def test_forgets_down_to_the_target(unlearned):
 
 def test_derived_data_is_kept_on_request(tiny_recipe, forget10, tmp_path):
     d, _ = tiny_recipe
-    unlearn(d, tmp_path / "kept", forget10, "--keep_derived_data true --max_steps 1")
+    unlearn(d, tmp_path / "kept", forget10, "--keep_derived_data true --max_steps 1 --allow_unreached true")
     derived = tmp_path / "kept/derived"
     assert (derived / "forget.ids").read_text().split() == sorted(read_table(forget10 / "utt2spk"))
     kept = torch.load(derived / "adversarial.pt")
@@ -163,12 +165,12 @@ def test_same_command_same_numbers(tiny_recipe, forget10, unlearned, tmp_path):
 
 def test_each_term_can_be_switched_off(tiny_recipe, forget10, tmp_path):
     d, _ = tiny_recipe
-    unlearn(d, tmp_path / "relabel_only", forget10, "--adv_weight 0 --elastic_weight 0 --max_steps 3")
+    unlearn(d, tmp_path / "relabel_only", forget10, "--adv_weight 0 --elastic_weight 0 --max_steps 3 --allow_unreached true")
     report = json.loads((tmp_path / "relabel_only/forget_report.json").read_text())
     assert report["adversarial"]["num_examples"] == 0
     log = (tmp_path / "relabel_only/unlearn.log").read_text()
     assert "adv " not in log and "elastic " not in log.split("step 1/")[1]
-    unlearn(d, tmp_path / "ascent", forget10, "--forget_loss ascent --adv_weight 0 --max_steps 2")
+    unlearn(d, tmp_path / "ascent", forget10, "--forget_loss ascent --adv_weight 0 --max_steps 2 --allow_unreached true")
     assert "forget -" in (tmp_path / "ascent/unlearn.log").read_text()  # ascent: negative CE
     error = unlearn_error(d, tmp_path / "nothing", forget10, "--forget_loss none --adv_weight 0 --elastic_weight 0")
     assert "every loss term is switched off" in error
@@ -263,7 +265,7 @@ def test_print_config_shows_what_unlearning_uses():
 
 def test_grad_clip_and_scheduler_are_honoured(tiny_recipe, forget10, tmp_path):
     d, _ = tiny_recipe
-    args = "--adv_weight 0 --elastic_weight 0 --forget_target 0 --max_steps 2"
+    args = "--adv_weight 0 --elastic_weight 0 --forget_target 0 --max_steps 2 --allow_unreached true"
     sgd = "--optim sgd --optim_conf lr=0.1"
     unlearn(d, tmp_path / "sgd", forget10, args, sgd)
     unlearn(d, tmp_path / "clipped", forget10, args, sgd, "--grad_clip 1e-4")
@@ -284,7 +286,7 @@ def test_grad_clip_and_scheduler_are_honoured(tiny_recipe, forget10, tmp_path):
 def test_dampening_reads_the_training_importance_that_stage_4_stored(tiny_recipe, forget10, tmp_path):
     d, _ = tiny_recipe
     out = tmp_path / "dampened"
-    unlearn(d, out, forget10, "--dampening_alpha 1 --max_steps 1")
+    unlearn(d, out, forget10, "--dampening_alpha 1 --max_steps 1 --allow_unreached true")
     report = json.loads((out / "forget_report.json").read_text())
     assert report["dampened_weights"] > 0 and "dampening" in report["phases_s"]
     assert report["hyperparameters"]["dampening_alpha"] == 1.0
@@ -301,7 +303,7 @@ def test_dampening_reads_the_training_importance_that_stage_4_stored(tiny_recipe
 def test_projected_updates_read_the_training_statistics_that_stage_4_stored(tiny_recipe, forget10, tmp_path):
     d, _ = tiny_recipe
     out = tmp_path / "projected"
-    unlearn(d, out, forget10, "--update_transform projection --projection_energy 0.9 --max_steps 2")
+    unlearn(d, out, forget10, "--update_transform projection --projection_energy 0.9 --max_steps 2 --allow_unreached true")
     report = json.loads((out / "forget_report.json").read_text())
     dims = report["projection"]["projection"]
     assert "decoder.linear_out" in dims and all(0 < k <= n for k, n in dims.values())
@@ -329,3 +331,35 @@ def test_projected_updates_read_the_training_statistics_that_stage_4_stored(tiny
     message = unlearn_error(d, tmp_path / "never", forget10, "--curvature_step kfac",
                             source_model=f"{source_dir}/train.loss.ave.pth")
     assert "decoder.linear_out inputs" in message and not (tmp_path / "never").exists()
+
+
+def test_a_run_that_misses_its_target_fails_and_publishes_nothing(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    out = tmp_path / "unlearn_short"
+    proc = run("python -m espnet2_unlearn.bin.unlearn_train "
+               + unlearn_cmd(out, forget10, "--forget_target 0 --max_steps 1 --adv_weight 0"), cwd=d, check=False)
+    assert "the target was not reached: after 1 steps" in proc.stderr and "missed by" in proc.stderr
+    assert "--allow_unreached true" in proc.stderr and "--max_steps 2" in proc.stderr
+    assert not out.exists()
+    marked = tmp_path / "unlearn_short.unreached"
+    assert str(marked) in proc.stderr
+    report = json.loads((marked / "forget_report.json").read_text())
+    assert report["target"]["reached"] is False and report["steps"] == 1 and (marked / "unlearned.pth").is_file()
+
+
+def test_a_model_file_that_does_not_load_strictly_is_refused_naming_the_keys(tiny_recipe, forget10, tmp_path):
+    d, _ = tiny_recipe
+    message = unlearn_error(d, tmp_path / "never", forget10, source_model=f"{EXP}/checkpoint.pth")
+    assert "checkpoint.pth is not a state dict" in message and "training checkpoint" in message
+    source = tmp_path / "source"
+    shutil.copytree(d / EXP, source)
+    state = torch.load(source / "train.loss.ave.pth")
+    del state["decoder.linear_out.bias"]
+    state["extra.weight"] = torch.zeros(1)
+    torch.save(state, source / "other.pth")
+    message = unlearn_error(d, tmp_path / "never", forget10, source_model=f"{source}/other.pth")
+    assert "missing 1 keys (decoder.linear_out.bias)" in message and "unexpected 1 keys (extra.weight)" in message
+    (source / "cut.pth").write_bytes((source / "train.loss.ave.pth").read_bytes()[:1000])
+    assert "cut.pth cannot be read" in unlearn_error(d, tmp_path / "never", forget10,
+                                                     source_model=f"{source}/cut.pth")
+    assert not (tmp_path / "never").exists()

@@ -7,7 +7,8 @@ from espnet2_unlearn.unlearn.inputs import UnlearnError, check_numbers
 
 DEFAULTS = dict(adv_num=2, adv_steps=10, adv_step_size=0.1, adv_clip=0.5, adv_weight=1.0, elastic_weight=1.0,
                 max_steps=100, batch_size=32, saliency_fraction=1.0, dampening_alpha=0.0,
-                dampening_strength=1.0, projection_energy=0.95, curvature_damping=1.0, optim_conf={"lr": 1e-4})
+                dampening_strength=1.0, projection_energy=0.95, curvature_damping=1.0, step_growth=2.0,
+                step_patience=10, optim_conf={"lr": 1e-4})
 
 
 def args(**kw):
@@ -42,6 +43,9 @@ def test_defaults_and_switched_off_terms_pass():
     ("projection_energy", "high", "--projection_energy must be a number, got 'high'"),
     ("curvature_damping", 0.0, "--curvature_damping must be greater than 0"),
     ("curvature_damping", -1.0, "--curvature_damping must be greater than 0"),
+    ("step_growth", 0.5, "--step_growth must be at least 1, got 0.5"),
+    ("step_patience", 0, "--step_patience must be at least 1"),
+    ("step_patience", 2.5, "--step_patience must be an integer"),
     ("optim_conf", {"lr": 0}, "--optim_conf lr must be greater than 0"),
     ("optim_conf", {"lr": "fast"}, "--optim_conf lr must be a number, got 'fast'"),
     ("optim_conf", {"lr": "3e-5"}, "--optim_conf lr must be a number, got '3e-5' (YAML reads it as text: write it "

@@ -1,0 +1,160 @@
+"""unlearn.sh on models as ESPnet's cls1 template makes them
+(tests/recipe/cls1_recipe.sh): raw waveforms through the default front-end,
+global_mvn or utterance_mvn, <blank> and <unk> in the token list,
+valid.acc.best.pth, with the default conf/unlearn.yaml."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import soundfile
+import torch
+
+from helpers import ROOT, run
+from espnet2_unlearn.data.kaldi_dir import read_table
+from espnet2_unlearn.model_calls import batched_logits
+from espnet2_unlearn.model_file import load_model
+
+EXP = "exp/cls_train_cls1"
+CLS1_CONFIG = """
+seed: 0
+batch_type: folded
+batch_size: 16
+max_epoch: 20
+num_workers: 0
+num_att_plot: 0
+best_model_criterion:
+-   - valid
+    - acc
+    - max
+keep_nbest_models: 1
+frontend: default
+frontend_conf:
+    n_fft: 512
+    hop_length: 160
+    n_mels: 40
+encoder: transformer
+encoder_conf:
+    output_size: 64
+    attention_heads: 4
+    linear_units: 128
+    num_blocks: 1
+    dropout_rate: 0.0
+    positional_dropout_rate: 0.0
+    attention_dropout_rate: 0.0
+    input_layer: conv2d
+decoder: linear
+optim: adam
+optim_conf:
+    lr: 0.002
+scheduler: warmuplr
+scheduler_conf:
+    warmup_steps: 20
+"""
+
+
+def cls1_recipe(tiny_recipe, base: Path, normalize: str) -> Path:
+    """A cls1-style recipe dir: its own dump/raw, data/token_list.txt and
+    exp/cls_train_cls1, with the project's utils/ and conf/ as a recipe that
+    calls unlearn.sh would have them."""
+    d, _ = tiny_recipe
+    (base / "train_cls1.yaml").write_text(CLS1_CONFIG)
+    out = base / "cls1"
+    run(f"bash {ROOT}/tests/recipe/cls1_recipe.sh {d}/data {out} {normalize} {base}/train_cls1.yaml")
+    for name in ("utils", "path.sh", "cmd.sh"):
+        (out / name).symlink_to(ROOT / name)
+    shutil.copytree(ROOT / "conf", out / "conf")
+    return out
+
+
+@pytest.fixture(scope="module")
+def cls1(tiny_recipe, tmp_path_factory):
+    return cls1_recipe(tiny_recipe, tmp_path_factory.mktemp("cls1_global"), "global_mvn")
+
+
+def unlearn_sh(recipe, forget, *extra, check=True):
+    return run(f"{ROOT}/unlearn.sh --cls_exp {EXP} --train_dir dump/raw/train --speech_file wav.scp "
+               f"--forget_list {forget} " + " ".join(extra), cwd=recipe, check=check)
+
+
+def forget_ids(recipe, name="forget10", n=10):
+    """Utterances of the first training speaker (others of it stay)."""
+    ids = sorted(read_table(recipe / "dump/raw/train/text"))[:n]
+    path = recipe / name
+    path.write_text("".join(u + "\n" for u in ids))
+    return path, ids
+
+
+def predictions(recipe, model_dir: Path, model_file: str, utts_by_set, monkeypatch):
+    """Predicted tokens of the whole model (front-end included) on each set's waveforms."""
+    monkeypatch.chdir(recipe)  # the config names its statistics file relative to the recipe
+    model, args = load_model(model_dir / "config.yaml", model_dir / model_file)
+    model.eval()
+    out = {}
+    for name, (scp, utts) in utts_by_set.items():
+        wavs = read_table(recipe / scp)
+        speech = [torch.from_numpy(soundfile.read(wavs[u], dtype="float32")[0]) for u in utts]
+        out[name] = [args.token_list[i] for i in batched_logits(model, speech).argmax(-1).tolist()]
+    return out
+
+
+def check_unlearned(recipe, out: Path, ids, monkeypatch):
+    report = json.loads((out / "forget_report.json").read_text())
+    assert report["front_end"] == "DefaultFrontend" and report["source_model"].endswith("valid.acc.best.pth")
+    assert report["target"]["reached"] and report["forget_accuracy_after"] < report["forget_accuracy_before"]
+    adv = report["adversarial"]
+    assert adv["num_examples"] > 0 and adv["max_distance_in_clip_units"] <= 0.2 * (1 + 1e-4)  # adv_clip, past the front-end
+    # the model file holds every key of the source (the front-end's too) and loads strictly
+    source = torch.load(recipe / EXP / "valid.acc.best.pth")
+    assert list(torch.load(out / "unlearned.pth")) == list(source)
+    train = read_table(recipe / "dump/raw/train/text")
+    sets = {"forget": ("dump/raw/train/wav.scp", ids),
+            "retain": ("dump/raw/train/wav.scp", [u for u in train if u not in ids]),
+            "test": ("dump/raw/test/wav.scp", list(read_table(recipe / "dump/raw/test/text")))}
+    before = predictions(recipe, recipe / EXP, "valid.acc.best.pth", sets, monkeypatch)
+    after = predictions(recipe, out, "unlearned.pth", sets, monkeypatch)
+    for name in sets:
+        assert not {"<blank>", "<unk>"} & set(after[name]), (name, after[name])
+    return report, before, after
+
+
+def test_a_cls1_model_with_a_front_end_is_unlearned_past_it_with_the_default_config(cls1, monkeypatch):
+    forget, ids = forget_ids(cls1)
+    tokens = (cls1 / "data/token_list.txt").read_text().split()
+    assert tokens[-2:] == ["<blank>", "<unk>"]  # as cls.sh's tokenize_text writes it
+    # the speech type is checked before any job: a wav.scp is no Kaldi archive
+    message = unlearn_sh(cls1, forget, check=False).stderr
+    assert "is not a Kaldi archive offset" in message and "--speech_type sound" in message
+    assert not (cls1 / "exp/unlearn_forget10").exists()
+    # a training checkpoint is no model file
+    message = unlearn_sh(cls1, forget, "--speech_type sound --inference_model checkpoint.pth", check=False).stderr
+    assert "training checkpoint" in message and not (cls1 / "exp/unlearn_forget10").exists()
+
+    proc = unlearn_sh(cls1, forget, "--speech_type sound")
+    assert "Model file: exp/cls_train_cls1/valid.acc.best.pth" in proc.stderr  # no train.loss.ave.pth in cls1
+    out = cls1 / "exp/unlearn_forget10"
+    report, before, after = check_unlearned(cls1, out, ids, monkeypatch)
+    assert report["target"]["source"].startswith("best validation accuracy in exp/cls_train_cls1/train.log")
+    log = (out / "unlearn.log").read_text()
+    assert "classes: ['angry', 'happy', 'neutral', 'sad']" in log
+    print(f"cls1 global_mvn: forget accuracy {report['forget_accuracy_before']:.3f} -> "
+          f"{report['forget_accuracy_after']:.3f} in {report['steps']} steps; test predictions "
+          f"{sum(a == b for a, b in zip(before['test'], after['test']))}/{len(after['test'])} unchanged")
+
+    # A second request, served from the unlearned model (no training log of its own), stops at the same target.
+    second, second_ids = forget_ids(cls1, "forget_next", 14)
+    second.write_text("".join(u + "\n" for u in second_ids[10:]))
+    run(f"mkdir -p exp/from_first && cp {out}/* exp/from_first/", cwd=cls1)
+    unlearn_sh(cls1, second, f"--speech_type sound --cls_exp exp/from_first --inference_model unlearned.pth")
+    again = json.loads((cls1 / "exp/unlearn_forget_next/forget_report.json").read_text())
+    assert again["target"]["value"] == report["target"]["value"] and "carried in" in again["target"]["source"]
+
+
+def test_a_cls1_model_with_utterance_mvn(tiny_recipe, tmp_path, monkeypatch):
+    recipe = cls1_recipe(tiny_recipe, tmp_path, "utterance_mvn")
+    forget, ids = forget_ids(recipe)
+    unlearn_sh(recipe, forget, "--speech_type sound")
+    report, _, _ = check_unlearned(recipe, recipe / "exp/unlearn_forget10", ids, monkeypatch)
+    print(f"cls1 utterance_mvn: forget accuracy {report['forget_accuracy_before']:.3f} -> "
+          f"{report['forget_accuracy_after']:.3f} in {report['steps']} steps")

@@ -1,0 +1,47 @@
+import torch
+
+from espnet2_unlearn.unlearn.step_size import StepGrowth
+
+
+def optimiser(lr=1e-3):
+    return torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))], lr=lr)
+
+
+def test_the_rate_grows_only_after_patience_steps_without_progress():
+    opt = optimiser()
+    growth = StepGrowth(opt, None, "acc", 2.0, patience=3)
+    for step, acc in enumerate([0.9, 0.8, 0.8, 0.8], start=1):  # progress, then 2 steps without
+        growth.after_step(step, acc, 0.0)
+    assert opt.param_groups[0]["lr"] == 1e-3 and growth.grown_at == []
+    growth.after_step(5, 0.8, 0.0)  # the third without
+    assert opt.param_groups[0]["lr"] == 2e-3 and growth.grown_at == [5]
+    for step in (6, 7):
+        growth.after_step(step, 0.8, 0.0)
+    growth.after_step(8, 0.7, 0.0)  # progress resets the count
+    for step in (9, 10):
+        growth.after_step(step, 0.7, 0.0)
+    assert growth.grown_at == [5]
+
+
+def test_loss_metric_progress_is_a_rising_loss_and_growth_1_never_grows():
+    opt = optimiser()
+    growth = StepGrowth(opt, None, "loss", 1.0, patience=1)
+    for step, loss in enumerate([1.0, 0.9, 0.8], start=1):
+        growth.after_step(step, 0.5, loss)
+    assert growth.grown_at == [] and opt.param_groups[0]["lr"] == 1e-3
+    growth = StepGrowth(opt, None, "loss", 3.0, patience=1)
+    growth.after_step(1, 0.5, 1.0)
+    growth.after_step(2, 0.5, 2.0)  # rising: progress
+    assert growth.grown_at == []
+    growth.after_step(3, 0.5, 1.5)
+    assert growth.grown_at == [3] and abs(opt.param_groups[0]["lr"] - 3e-3) < 1e-12
+
+
+def test_a_schedulers_base_rates_grow_too():
+    opt = optimiser()
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5)
+    growth = StepGrowth(opt, sched, "acc", 2.0, patience=1)
+    growth.after_step(1, 0.9, 0.0)
+    growth.after_step(2, 0.9, 0.0)
+    sched.step()  # the scheduler sets the rate from its base rates: the growth stays
+    assert abs(opt.param_groups[0]["lr"] - 2e-3 * 0.5) < 1e-12

@@ -52,15 +52,18 @@ unlearn_args=         # extra options, e.g. "--adv_weight 0 --max_steps 20"
 unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget list)
 
 # Gold standard and baselines (stage 7)
-baselines="relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"  # which baselines stage 7 runs ("" for none)
+baselines="seed relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"  # which baselines stage 7 runs ("" for none)
 finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
 
 # Purge (stage 9)
 dry_run=false         # true: print what the purge would remove, change nothing
 
-# Baselines of stage 7 on the same forget set: options of unlearn_train, or
-# (finetune) fine-tuning of the source model on the retain set.
+# Baselines of stage 7 on the same forget set: options of unlearn_train on
+# top of the seed method's config (baseline_config), or (finetune)
+# fine-tuning of the source model on the retain set.
+baseline_config=conf/unlearn_seed.yaml
 declare -A baseline_args=(
+  [seed]=""                                      # the seed method: relabeling + adversarial + elastic
   [relabel]="--adv_weight 0 --elastic_weight 0"   # random relabeling only
   [ascent]="--forget_loss ascent --adv_weight 0 --elastic_weight 0"  # gradient ascent only
   [l2ul]="--forget_loss ascent"                  # ascent + adversarial + elastic (L2UL-style)
@@ -69,7 +72,7 @@ declare -A baseline_args=(
   [targeted]="--forget_loss targeted"            # targeted relabeling + adversarial + elastic
   [finetune]=""
 )
-all_baselines="relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"
+all_baselines="seed relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"
 
 help_message=$(cat <<EOF
 Usage: $0 [options]
@@ -280,13 +283,13 @@ train_ser() {
     || die "training failed: see ${exp_dir}/train.log"
 }
 
-# Stage 5's unlearning, or a baseline's: run_unlearning OUT_DIR "MORE unlearn_train OPTIONS"
+# Stage 5's unlearning, or a baseline's: run_unlearning OUT_DIR "MORE unlearn_train OPTIONS" [CONFIG]
 run_unlearning() {
   "${MAIN_ROOT}/unlearn.sh" \
     --cls_exp "${ser_exp}" --inference_model "${source_file}" \
     --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
     --forget_list "${forget_list}" \
-    --unlearn_config "${unlearn_config}" --unlearn_args "--seed ${seed} ${unlearn_args} $2" \
+    --unlearn_config "${3:-${unlearn_config}}" --unlearn_args "--seed ${seed} ${unlearn_args} $2" \
     --outdir "$1" --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
 }
 
@@ -594,7 +597,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     else
       log "Baseline ${b}: unlearning with ${baseline_args[${b}]} -> ${out}"
       # A baseline is a point of comparison, published whether or not it reached the target (its report says).
-      run_unlearning "${out}" "${baseline_args[${b}]} --allow_unreached true"
+      run_unlearning "${out}" "${baseline_args[${b}]} --allow_unreached true" "${baseline_config}"
     fi
   done
   rm -f "${retrain_config}"

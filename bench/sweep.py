@@ -3,7 +3,9 @@ directory after `./run.sh --stop_stage 4`, like bench/compare.py):
 
     python bench/sweep.py --sizes 50 --seeds 1 2 --output bench/SWEEP.md
 
-Each setting is a named set of unlearn_train options (SETTINGS).  Its runs
+Each setting is a named set of unlearn_train options (SETTINGS) on top of
+the seed method's config, conf/unlearn_seed.yaml, as stage 7's baselines
+are; `default` is conf/unlearn.yaml alone.  Its runs
 go through bench/compare.py (stages 5 and 6 of `./run.sh`, run names
 suffixed with the setting's name; the gold model of a forget set, if stage 7
 made it, is shared by every setting).  Runs already done are reused, and so
@@ -26,8 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare  # noqa: E402  (bench/compare.py: forget lists and runs)
 
+# Options on top of the seed method's config (conf/unlearn_seed.yaml), as
+# stage 7's baselines are; "default" alone is conf/unlearn.yaml as it is.
+SEED_CONFIG = "conf/unlearn_seed.yaml"
 SETTINGS = {  # every one measured at N = 50, seeds 1 and 2 (bench/SWEEP.md)
-    "default": "",  # conf/unlearn.yaml: random relabeling + adversarial + elastic (penalty), the seed method
+    "default": "",  # conf/unlearn.yaml: targeted relabeling, projected steps
+    "seed": "",  # conf/unlearn_seed.yaml: random relabeling + adversarial + elastic (penalty), the seed method
     "pgd5": "--adv_steps 5 --adv_step_size 0.08",  # half the PGD work (bench/pgd_steps.py: 97 % attack success)
     "targeted": "--forget_loss targeted",  # = ser.sh's baseline targeted
     "targeted_adv3": "--forget_loss targeted --adv_weight 3",
@@ -63,7 +69,7 @@ def baselines_by_options(ser_sh: Path = Path("ser.sh")) -> dict:
     """ser.sh's baseline_args, options -> baseline name (finetune, with no
     unlearning options, is not an unlearning run)."""
     found = re.findall(r'^\s*\[(\w+)\]="([^"]*)"', ser_sh.read_text(), flags=re.M) if ser_sh.exists() else []
-    return {options: name for name, options in found if options}
+    return {options: name for name, options in found if options or name == "seed"}
 
 
 def benchmark_baseline(forget: Path, baseline: str):
@@ -136,7 +142,7 @@ def table(rows):
     for r in rows:
         share = r["gradient_share"]
         out.append(
-            f"| {r['setting']} | `{SETTINGS[r['setting']] or '(conf/unlearn.yaml)'}` | {r['test_uar_change']:+.1f} | "
+            f"| {r['setting']} | `{SETTINGS[r['setting']] or ('(conf/unlearn.yaml)' if r['setting'] == 'default' else '(' + SEED_CONFIG + ')')}` | {r['test_uar_change']:+.1f} | "
             + "; ".join(f"{v:+.1f} [{lo:+.1f}, {hi:+.1f}]" for v, lo, hi in r["intervals"])
             + f" | {fmt(r['worst_loss_upper'])} | {fmt(r['vs_gold'])} | {fmt(r['retain_acc'])} | "
             + " / ".join(f"{m} of {n}" for m, n in r["bars"].values())
@@ -190,10 +196,11 @@ def main():
         rows, used = [], set()  # used: the seeds some setting has runs for
         for name in args.settings:
             run_args = argparse.Namespace(forget_dir=args.forget_dir, name="" if name == "default" else name,
-                                          unlearn_args=SETTINGS[name], baselines="", stop_stage=6, run_args=[])
+                                          unlearn_args=SETTINGS[name], baselines="", stop_stage=6,
+                                          run_args=[] if name == "default" else ["--unlearn_config", SEED_CONFIG])
             lists = [compare.forget_list(kind, value, seed, run_args) for seed in seeds]
-            reused = {f: benchmark_baseline(f, baseline_of[SETTINGS[name]]) if SETTINGS[name] in baseline_of
-                      else None for f in lists}
+            reused = {f: benchmark_baseline(f, baseline_of[SETTINGS[name]])
+                      if name != "default" and SETTINGS[name] in baseline_of else None for f in lists}
             if args.existing_only:
                 lists = [f for f in lists if reused[f] or compare.done(f, run_args)]
                 if not lists:

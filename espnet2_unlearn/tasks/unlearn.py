@@ -132,6 +132,8 @@ class UnlearnTask(CLSTask):
                            help="multiply the learning rate by this when the forget set's stopping metric has not "
                            "improved for --step_patience steps (1: never)")
         group.add_argument("--step_patience", type=int, default=10)
+        group.add_argument("--step_growth_max", type=float, default=8.0,
+                           help="the learning rate grows to at most this many times where it started")
         group.add_argument("--allow_unreached", type=str2bool, default=False,
                            help="publish a model that stopped at --max_steps short of its target (default: the run "
                            "fails, its output kept as <output_dir>.unreached)")

@@ -71,7 +71,7 @@ def unreached_message(report: Dict, args, marked: Path) -> str:
 HYPERPARAMETERS = (
     "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "elastic_mode", "update_transform", "projection_energy", "curvature_step", "curvature_damping",
-    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps", "step_growth", "step_patience",
+    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps", "step_growth", "step_patience", "step_growth_max",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -175,7 +175,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         curvature = {"eta": eta, "unit": retention.curvature.unit, "evaluations": evaluations,
                      "forget_accuracy": acc, "forget_median_loss": med}
         logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
-    growth = StepGrowth(optimizer, scheduler, args.stop_metric, args.step_growth, args.step_patience)
+    growth = StepGrowth(optimizer, scheduler, args.stop_metric, args.step_growth, args.step_patience,
+                        args.step_growth_max, retention.transforms)
     steps, acc, med, reached, step_log = update_until_target(
         args, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth)
     compute = time.perf_counter() - t0
@@ -203,6 +204,9 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "steps": steps,
         # Steps after which the learning rate grew (step_size.py: no progress for step_patience steps)
         "step_growth_at": growth.grown_at,
+        # Steps after which the projection was relaxed, and the energy it protected at the end
+        "projection_relaxed_at": growth.relaxed_at,
+        "projection_energy_final": next((t.energy for t in retention.transforms if hasattr(t, "relax")), None),
         "dampened_weights": dampened,
         "curvature_step": curvature,
         # Per layer: dimensions of the remaining data's input subspace that projection protects, of all.
@@ -267,7 +271,8 @@ def build_retention(args, model, original, forget: ForgetSet, classes: Sequence[
         with phases("statistics"):
             statistics = remaining_statistics(original, forget, model_dir)
         if args.update_transform == "projection":
-            transforms.append(ProjectedUpdate(model, protected_bases(statistics, args.projection_energy)))
+            transforms.append(ProjectedUpdate(model, protected_bases(statistics, args.projection_energy), statistics,
+                                              args.projection_energy))
             kept = transforms[-1].dims()
             logging.info("projection: protected dimensions per layer " + ", ".join(
                 f"{n} {k}/{d}" for n, (k, d) in kept.items()))

@@ -120,7 +120,26 @@ def check_unlearned(recipe, out: Path, ids, monkeypatch):
     after = predictions(recipe, out, "unlearned.pth", sets, monkeypatch)
     for name in sets:
         assert not {"<blank>", "<unk>"} & set(after[name]), (name, after[name])
+    print(summary(recipe, out, report, sets, before, after))
     return report, before, after
+
+
+def summary(recipe, out, report, sets, before, after) -> str:
+    """The figures of a run, for the closing note (pytest -s prints them)."""
+    truth = {**read_table(recipe / "dump/raw/train/text"), **read_table(recipe / "dump/raw/test/text")}
+
+    def acc(preds, name):
+        return sum(p == truth[u] for p, u in zip(preds[name], sets[name][1])) / len(sets[name][1])
+
+    special = {m: sum(p in ("<blank>", "<unk>") for name in sets for p in preds[name])
+               for m, preds in (("before", before), ("after", after))}
+    wall = json.loads((out / "process_time.json").read_text())["process_time_s"]
+    return (f"{out}: front-end {report['front_end']}, forget acc {acc(before, 'forget'):.3f} -> "
+            f"{acc(after, 'forget'):.3f}, retain acc {acc(before, 'retain'):.3f} -> {acc(after, 'retain'):.3f}, "
+            f"test acc {acc(before, 'test'):.3f} -> {acc(after, 'test'):.3f}, {report['steps']} steps, "
+            f"stage 5 {wall:.1f} s, adversarial max distance {report['adversarial']['max_distance_in_clip_units']} "
+            f"clip units ({report['adversarial']['num_examples']} of {report['adversarial']['num_examples_made']} "
+            f"trained on), <blank>/<unk> predictions {special['before']} -> {special['after']}")
 
 
 def test_a_cls1_model_with_a_front_end_is_unlearned_past_it_with_the_default_config(cls1, monkeypatch):
@@ -142,15 +161,12 @@ def test_a_cls1_model_with_a_front_end_is_unlearned_past_it_with_the_default_con
     assert report["target"]["source"].startswith("best validation accuracy in exp/cls_train_cls1/train.log")
     log = (out / "unlearn.log").read_text()
     assert "classes: ['angry', 'happy', 'neutral', 'sad']" in log
-    print(f"cls1 global_mvn: forget accuracy {report['forget_accuracy_before']:.3f} -> "
-          f"{report['forget_accuracy_after']:.3f} in {report['steps']} steps; test predictions "
-          f"{sum(a == b for a, b in zip(before['test'], after['test']))}/{len(after['test'])} unchanged")
 
     # A second request, served from the unlearned model (no training log of its own), stops at the same target.
     second, second_ids = forget_ids(cls1, "forget_next", 14)
     second.write_text("".join(u + "\n" for u in second_ids[10:]))
     run(f"mkdir -p exp/from_first && cp {out}/* exp/from_first/", cwd=cls1)
-    unlearn_sh(cls1, second, f"--speech_type sound --cls_exp exp/from_first --inference_model unlearned.pth")
+    unlearn_sh(cls1, second, "--speech_type sound --cls_exp exp/from_first --inference_model unlearned.pth")
     again = json.loads((cls1 / "exp/unlearn_forget_next/forget_report.json").read_text())
     assert again["target"]["value"] == report["target"]["value"] and "carried in" in again["target"]["source"]
 
@@ -159,6 +175,4 @@ def test_a_cls1_model_with_utterance_mvn(tiny_recipe, tmp_path, monkeypatch):
     recipe = cls1_recipe(tiny_recipe, tmp_path, "utterance_mvn")
     forget, ids = forget_ids(recipe)
     unlearn_sh(recipe, forget, "--speech_type sound")
-    report, _, _ = check_unlearned(recipe, recipe / "exp/unlearn_forget10", ids, monkeypatch)
-    print(f"cls1 utterance_mvn: forget accuracy {report['forget_accuracy_before']:.3f} -> "
-          f"{report['forget_accuracy_after']:.3f} in {report['steps']} steps")
+    check_unlearned(recipe, recipe / "exp/unlearn_forget10", ids, monkeypatch)

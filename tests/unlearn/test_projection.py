@@ -48,3 +48,20 @@ def test_energy_chooses_how_many_directions():
     assert protected_bases(stats, 0.75)["lin"].shape[1] == 2
     assert protected_bases(stats, 0.76)["lin"].shape[1] == 3
     assert protected_bases(stats, 1.0)["lin"].shape[1] == 4
+
+
+def test_relaxing_protects_less_energy_down_to_nothing():
+    torch.manual_seed(0)
+    model = TwoLayers()
+    rows = (torch.randn(300, 7) * torch.tensor([8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.1])).double()
+    stats = {"layers": {"lin": {"inputs": rows.T @ rows}}}
+    transform = ProjectedUpdate(model, protected_bases(stats, 0.95), stats, 0.95)
+    dims = [transform.dims()["lin"][0]]
+    energies = []
+    while (note := transform.relax()) is not None:
+        energies.append(round(transform.energy, 6))
+        dims.append(transform.dims()["lin"][0])
+        assert note.startswith("projection energy now")
+    assert energies == [0.9, 0.8, 0.6, 0.2, 0.0]
+    assert dims == sorted(dims, reverse=True) and dims[-1] == 0 and dims[0] > dims[-2]
+    assert ProjectedUpdate(model, protected_bases(stats, 0.95)).relax() is None  # without statistics: nothing to relax

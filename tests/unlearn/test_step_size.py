@@ -45,3 +45,25 @@ def test_a_schedulers_base_rates_grow_too():
     growth.after_step(2, 0.9, 0.0)
     sched.step()  # the scheduler sets the rate from its base rates: the growth stays
     assert abs(opt.param_groups[0]["lr"] - 2e-3 * 0.5) < 1e-12
+
+
+class Relaxer:
+    def __init__(self, times):
+        self.left = times
+
+    def relax(self):
+        if not self.left:
+            return None
+        self.left -= 1
+        return "relaxed"
+
+
+def test_the_rate_stops_growing_at_max_factor_and_then_transforms_relax():
+    opt = optimiser()
+    relaxer = Relaxer(1)
+    growth = StepGrowth(opt, None, "acc", 2.0, patience=1, max_factor=4.0, relaxers=[relaxer, object()])
+    growth.after_step(1, 0.9, 0.0)
+    for step in range(2, 8):
+        growth.after_step(step, 0.9, 0.0)
+    assert growth.grown_at == [2, 3] and abs(opt.param_groups[0]["lr"] - 4e-3) < 1e-12  # x4, no more
+    assert growth.relaxed_at == [4] and relaxer.left == 0  # then the projection, once; then nothing

@@ -71,7 +71,7 @@ def unreached_message(report: Dict, args, marked: Path) -> str:
 HYPERPARAMETERS = (
     "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "elastic_mode", "update_transform", "projection_energy", "curvature_step", "curvature_damping",
-    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps", "step_growth", "step_patience", "step_growth_max",
+    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps", "step_growth", "step_patience", "step_growth_max", "step_relax_patience",
     "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
     "freeze_param", "seed",
 )
@@ -176,7 +176,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                      "forget_accuracy": acc, "forget_median_loss": med}
         logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
     growth = StepGrowth(optimizer, scheduler, args.stop_metric, args.step_growth, args.step_patience,
-                        args.step_growth_max, retention.transforms)
+                        args.step_growth_max, retention.transforms, args.step_relax_patience)
     steps, acc, med, reached, step_log = update_until_target(
         args, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth)
     compute = time.perf_counter() - t0

@@ -18,10 +18,11 @@ from typing import List
 
 class StepGrowth:
     def __init__(self, optimizer, scheduler, metric: str, growth: float, patience: int, max_factor: float = 8.0,
-                 relaxers=()):
+                 relaxers=(), relax_patience: int = 20):
         # relaxers: update transforms with a relax() that loosens what they
         # hold back, called once the rates are at max_factor and still stall
         self.relaxers = [t for t in relaxers if hasattr(t, "relax")]
+        self.relax_patience = relax_patience
         self.optimizer, self.scheduler = optimizer, scheduler
         self.metric, self.growth, self.patience, self.max_factor = metric, growth, patience, max_factor
         self.factor = 1.0
@@ -43,6 +44,12 @@ class StepGrowth:
         if self.growth <= 1 or self.since < self.patience:
             return
         if self.factor * self.growth > self.max_factor * (1 + 1e-9):
+            # Giving up protection costs retention (on the built-in corpus,
+            # relaxing after 10 still steps lost 2.5-6.6 points of test UAR on
+            # three 50-utterance sets where waiting reached the target at
+            # 0.95): only after a long stall.
+            if self.since < self.relax_patience:
+                return
             notes = [n for n in (t.relax() for t in self.relaxers) if n]
             if notes:
                 self.since = 0

@@ -178,7 +178,8 @@ def test_term_during_stage_5_leaves_nothing_behind(recipe):
     # steps; accuracy 0 on 4 utterances is reached in a few steps), stopped as
     # Slurm stops a job: TERM to every process of it.
     proc = subprocess.Popen(["bash", "-c", f"{RUN} --stage 5 --stop_stage 5 --forget_list data/f4 --unlearn_args "
-                             "'--max_steps 100000 --stop_metric loss --forget_target 1e9 --keep_derived_data true'"],
+                             "'--max_steps 100000 --forget_loss relabel --stop_metric loss --forget_target 1e9 "
+                             "--keep_derived_data true'"],
                             cwd=d, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     tmp = d / "exp/.unlearn_f4.tmp"
     for _ in range(600):

@@ -207,7 +207,7 @@ def test_label_missing_from_token_list(tiny_recipe, forget10, tmp_path):
     victim = sorted(read_table(forget10 / "utt2spk"))[0]
     text[victim] = "bored"
     (tmp_path / "text").write_text("".join(f"{u} {v}\n" for u, v in sorted(text.items())))
-    fails(d, tmp_path / "out", forget10, f"label 'bored' of forget utterance {victim} is not in the model's token list",
+    fails(d, tmp_path / "out", forget10, f"label 'bored' of forget utterance {victim} is not one of the model's classes",
           text=tmp_path / "text")
 
 

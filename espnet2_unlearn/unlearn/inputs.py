@@ -51,7 +51,7 @@ NUMBERS = {
     "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
     "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
     "saliency_fraction": (0, False), "dampening_alpha": (0, True), "dampening_strength": (0, False),
-    "projection_energy": (0, False), "curvature_damping": (0, False), "step_growth": (1, True), "step_growth_max": (1, True), "step_relax_patience": (1, True),
+    "projection_energy": (0, False), "curvature_damping": (0, False), "step_growth": (1, True), "step_growth_max": (1, True), "step_relax_patience": (0, True),
     "step_patience": (1, True),
 }
 INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size", "step_patience", "step_relax_patience")

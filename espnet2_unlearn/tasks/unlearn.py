@@ -134,7 +134,7 @@ class UnlearnTask(CLSTask):
         group.add_argument("--step_patience", type=int, default=10)
         group.add_argument("--step_growth_max", type=float, default=8.0,
                            help="the learning rate grows to at most this many times where it started")
-        group.add_argument("--step_relax_patience", type=int, default=20,
+        group.add_argument("--step_relax_patience", type=int, default=0,
                            help="steps without progress at the largest learning rate before the projection "
                            "protects less (update_transform projection; 0: never)")
         group.add_argument("--allow_unreached", type=str2bool, default=False,

@@ -66,8 +66,11 @@ def unreached_message(report: Dict, args, marked: Path) -> str:
     return (f"the target was not reached: after {report['steps']} steps (--max_steps {args.max_steps}) the "
             f"{what}, missed by {missed:.3f} (from {report['forget_accuracy_before']:.3f} before). Nothing was "
             f"published; the run's output is in {marked}. Give it more steps (--max_steps {2 * args.max_steps}) or "
-            f"larger ones (--optim_conf lr={'%.1e' % (3 * lr) if lr else '...'}), or publish such a model with "
-            "--allow_unreached true")
+            f"larger ones (--optim_conf lr={'%.1e' % (3 * lr) if lr else '...'})"
+            + (", or let the projection protect less once the steps stall (--step_relax_patience 20, at a cost "
+               "in retention: docs/design.md, 'A step size that adapts')" if args.update_transform == "projection"
+               and args.step_relax_patience <= 0 else "")
+            + ", or publish such a model with --allow_unreached true")
 HYPERPARAMETERS = (
     "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
     "elastic_weight", "elastic_mode", "update_transform", "projection_energy", "curvature_step", "curvature_damping",

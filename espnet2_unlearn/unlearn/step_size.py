@@ -18,7 +18,7 @@ from typing import List
 
 class StepGrowth:
     def __init__(self, optimizer, scheduler, metric: str, growth: float, patience: int, max_factor: float = 8.0,
-                 relaxers=(), relax_patience: int = 20):
+                 relaxers=(), relax_patience: int = 0):
         # relaxers: update transforms with a relax() that loosens what they
         # hold back, called once the rates are at max_factor and still stall
         self.relaxers = [t for t in relaxers if hasattr(t, "relax")]
@@ -47,7 +47,7 @@ class StepGrowth:
             # Giving up protection costs retention (on the built-in corpus,
             # relaxing after 10 still steps lost 2.5-6.6 points of test UAR on
             # three 50-utterance sets where waiting reached the target at
-            # 0.95): only after a long stall.
+            # 0.95): only after a long stall, and only when asked (off by default).
             if self.relax_patience <= 0 or self.since < self.relax_patience:
                 return
             notes = [n for n in (t.relax() for t in self.relaxers) if n]

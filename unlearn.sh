@@ -47,10 +47,11 @@ Options (default in brackets):
   --expdir DIR           [${expdir}]
   --ngpu N               [${ngpu}]
   --python PY            [${python}]
-Projected updates and the curvature step (--unlearn_args \"--update_transform
-projection\", \"--curvature_step kfac\") read per-layer statistics of the training
-data beside the model, <cls_exp>/train_statistics.pth.  Make them once, after
-training and before the first request, with that recipe's training data:
+The default config projects every step (update_transform projection), as the
+curvature step does: both read per-layer statistics of the training data beside
+the model, <cls_exp>/train_statistics.pth.  Make them once, after training and
+before the first request, with that recipe's training data (or run the seed
+method, --unlearn_config conf/unlearn_seed.yaml, which needs none):
   python -m espnet2_unlearn.bin.train_statistics --model_dir <cls_exp> \\
       --model_file <inference_model> \\
       --data_path_and_name_and_type <train_dir>/<speech_file>,speech,<speech_type> \\

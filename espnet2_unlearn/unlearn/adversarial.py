@@ -19,6 +19,7 @@ from espnet2.layers.utterance_mvn import UtteranceMVN
 
 from espnet2_unlearn.model_calls import batched_logits, length_chunks, logits_of, pad
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
+from espnet2_unlearn.unlearn.relabel import not_a_class
 
 
 @dataclass
@@ -118,9 +119,7 @@ def targeted_pgd(model, speech, lengths, targets, adv_clip, step_size, steps, ge
 def class_probs(logits: torch.Tensor, classes: Sequence[int]) -> torch.Tensor:
     """Softmax over the classes only: an output that is no label (<blank>,
     <unk>) gets probability 0, so it is never an example's label."""
-    masked = torch.full_like(logits, float("-inf"))
-    masked[:, list(classes)] = logits[:, list(classes)]
-    return masked.softmax(-1)
+    return logits.masked_fill(not_a_class(logits, classes), float("-inf")).softmax(-1)
 
 
 def make_adversarial_set(model, forget: ForgetSet, classes: Sequence[int], per_utt: int, adv_clip: float,

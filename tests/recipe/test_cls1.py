@@ -13,47 +13,24 @@ import pytest
 import soundfile
 import torch
 
-from helpers import ROOT, run
+import yaml
+
+from helpers import ROOT, TINY_CONFIG, run
 from espnet2_unlearn.data.kaldi_dir import read_table
 from espnet2_unlearn.model_calls import batched_logits
 from espnet2_unlearn.model_file import load_model
 
 EXP = "exp/cls_train_cls1"
-CLS1_CONFIG = """
-seed: 0
-batch_type: folded
-batch_size: 16
-max_epoch: 20
-num_workers: 0
-num_att_plot: 0
-best_model_criterion:
--   - valid
-    - acc
-    - max
-keep_nbest_models: 1
-frontend: default
-frontend_conf:
-    n_fft: 512
-    hop_length: 160
-    n_mels: 40
-encoder: transformer
-encoder_conf:
-    output_size: 64
-    attention_heads: 4
-    linear_units: 128
-    num_blocks: 1
-    dropout_rate: 0.0
-    positional_dropout_rate: 0.0
-    attention_dropout_rate: 0.0
-    input_layer: conv2d
-decoder: linear
-optim: adam
-optim_conf:
-    lr: 0.002
-scheduler: warmuplr
-scheduler_conf:
-    warmup_steps: 20
-"""
+
+
+def cls1_config() -> str:
+    """The tiny model of the other recipe tests, reading waveforms through
+    the default front-end (40 mel bands), kept by validation accuracy."""
+    conf = yaml.safe_load(TINY_CONFIG)
+    conf.update(max_epoch=20, best_model_criterion=[["valid", "acc", "max"]], keep_nbest_models=1,
+                frontend="default", frontend_conf={"n_fft": 512, "hop_length": 160, "n_mels": 40})
+    conf["encoder_conf"]["input_layer"] = "conv2d"
+    return yaml.safe_dump(conf, sort_keys=False)
 
 
 def cls1_recipe(tiny_recipe, base: Path, normalize: str) -> Path:
@@ -61,7 +38,7 @@ def cls1_recipe(tiny_recipe, base: Path, normalize: str) -> Path:
     exp/cls_train_cls1, with the project's utils/ and conf/ as a recipe that
     calls unlearn.sh would have them."""
     d, _ = tiny_recipe
-    (base / "train_cls1.yaml").write_text(CLS1_CONFIG)
+    (base / "train_cls1.yaml").write_text(cls1_config())
     out = base / "cls1"
     run(f"bash {ROOT}/tests/recipe/cls1_recipe.sh {d}/data {out} {normalize} {base}/train_cls1.yaml")
     for name in ("utils", "path.sh", "cmd.sh"):

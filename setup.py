@@ -25,5 +25,11 @@ setup(
         "numpy==2.4.6",
         "scikit-learn==1.9.1",
     ],
-    extras_require={"test": ["pytest==9.2.0"]},
+    extras_require={
+        # ESPnet's s3prl front-end over local weights (WavLM, HuBERT, wav2vec 2.0);
+        # with torchaudio 2.11 it needs tools/s3prl_compat on PYTHONPATH.
+        # s3prl wants setuptools >= 65.5.1, espnet < 74.
+        "ssl": ["s3prl==0.4.18", "transformers==5.24.0", "setuptools>=65.5.1,<74"],
+        "test": ["pytest==9.2.0", "s3prl==0.4.18", "transformers==5.24.0", "setuptools>=65.5.1,<74"],
+    },
 )

@@ -25,7 +25,7 @@ from espnet2.utils.types import str2bool, str2triple_str, str_or_none
 from espnet2_unlearn.unlearn.adversarial import NormaliserError, check_normaliser
 from espnet2_unlearn.model_file import ModelFileError, load_model
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
-from espnet2_unlearn.unlearn.front_end import detach_front_end, features
+from espnet2_unlearn.unlearn.front_end import detach_front_end, features, fine_tuned_keys
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
 from espnet2_unlearn.unlearn.runner import run_unlearning
@@ -228,6 +228,11 @@ class UnlearnTask(CLSTask):
         # Unlearning acts past the front-end (front_end.py): the optimiser
         # gets only the layers after it.
         front_end = detach_front_end(model)
+        tuned = fine_tuned_keys(front_end)
+        if tuned:
+            logging.warning(f"the front-end's weights differ from its pretrained ones in {len(tuned)} tensors "
+                            f"({tuned[0]}, ...): it was fine-tuned with the model, and what the forget set "
+                            "taught it stays (unlearning acts past the front-end)")
         if args.adv_weight > 0 and args.adv_num > 0:
             try:
                 check_normaliser(model)

@@ -29,6 +29,20 @@ def detach_front_end(model) -> Optional[torch.nn.Module]:
     return front_end
 
 
+def fine_tuned_keys(front_end: Optional[torch.nn.Module]) -> List[str]:
+    """The front-end's weights that differ from the pretrained ones it was
+    built from (ESPnet's SSL front-ends keep those as `pretrained_params`):
+    a front-end fine-tuned on the training data holds some of what the
+    forget set taught, which unlearning past it leaves in place."""
+    pretrained = getattr(front_end, "pretrained_params", None)
+    upstream = getattr(front_end, "upstream", None) or getattr(front_end, "encoder", None)
+    if not pretrained or upstream is None:
+        return []
+    now = upstream.state_dict()
+    return sorted(k for k, v in pretrained.items()
+                  if k in now and (now[k].shape != v.shape or not torch.equal(now[k].to(v.device), v)))
+
+
 @torch.no_grad()
 def features(front_end: Optional[torch.nn.Module], speech: Sequence[torch.Tensor]) -> List[torch.Tensor]:
     """Each utterance's front-end output, (frames, dim), one utterance at a

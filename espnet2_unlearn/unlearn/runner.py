@@ -33,7 +33,7 @@ from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elas
                                             mas_importance)
 from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
-from espnet2_unlearn.unlearn.front_end import attached
+from espnet2_unlearn.unlearn.front_end import attached, fine_tuned_keys
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn import layer_statistics
@@ -198,6 +198,8 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "forget_request": args.forget_request,
         # The model's front-end, which unlearning acted past (None: the model reads features)
         "front_end": None if front_end is None else type(front_end).__name__,
+        # tensors of an SSL front-end that training changed (front_end.fine_tuned_keys), left as they are
+        "front_end_fine_tuned": len(fine_tuned_keys(front_end)),
         "forget_accuracy_before": acc0,
         "forget_accuracy_after": acc,
         "forget_median_loss_before": loss0,

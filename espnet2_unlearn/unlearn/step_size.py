@@ -52,17 +52,23 @@ class StepGrowth:
                 return
             notes = [n for n in (t.relax() for t in self.relaxers) if n]
             if notes:
-                self.since = 0
+                # The directions just unprotected are new to the optimiser:
+                # it starts on them at the first rate, not the grown one.
+                self._scale(1 / self.factor)
+                self.factor, self.since = 1.0, 0
                 self.relaxed_at.append(step)
                 logging.info(f"step {step}: no progress for {self.patience} steps at the largest learning rate: "
                              + "; ".join(notes))
             return
         self.factor *= self.growth
-        for group in self.optimizer.param_groups:
-            group["lr"] *= self.growth
-        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
-            self.scheduler.base_lrs = [lr * self.growth for lr in self.scheduler.base_lrs]
+        self._scale(self.growth)
         self.since = 0
         self.grown_at.append(step)
         logging.info(f"step {step}: no progress for {self.patience} steps: learning rate x{self.growth:g} "
                      f"(now {self.optimizer.param_groups[0]['lr']:.3g})")
+
+    def _scale(self, by: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] *= by
+        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
+            self.scheduler.base_lrs = [lr * by for lr in self.scheduler.base_lrs]

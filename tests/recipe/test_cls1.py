@@ -6,6 +6,7 @@ projected steps cannot reach the target on such a model, the one option
 that relaxes the projection)."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -23,31 +24,58 @@ from espnet2_unlearn.model_file import load_model
 EXP = "exp/cls_train_cls1"
 
 
-def cls1_config() -> str:
+# ESPnet's s3prl front-end needs this with torchaudio >= 2.9 (tools/s3prl_compat/s3prl_compat.py).
+S3PRL_COMPAT = ROOT / "tools/s3prl_compat"
+
+
+def cls1_config(**front_end) -> str:
     """The tiny model of the other recipe tests, reading waveforms through
-    the default front-end (40 mel bands), kept by validation accuracy."""
+    the default front-end (40 mel bands) unless told another, kept by
+    validation accuracy."""
     conf = yaml.safe_load(TINY_CONFIG)
     conf.update(max_epoch=20, best_model_criterion=[["valid", "acc", "max"]], keep_nbest_models=1,
                 frontend="default", frontend_conf={"n_fft": 512, "hop_length": 160, "n_mels": 40})
     conf["encoder_conf"]["input_layer"] = "conv2d"
+    conf.update(front_end)
     return yaml.safe_dump(conf, sort_keys=False)
 
 
-def cls1_recipe(tiny_recipe, base: Path, normalize: str) -> Path:
+def ssl_env() -> dict:
+    return {"PYTHONPATH": ":".join(p for p in (str(S3PRL_COMPAT), os.environ.get("PYTHONPATH")) if p)}
+
+
+def tiny_wav2vec2(path: Path) -> Path:
+    """A small randomly initialised wav2vec 2.0 saved as Hugging Face saves
+    pretrained weights: what a user's local WavLM/HuBERT directory is to
+    ESPnet's s3prl front-end (upstream hf_wav2vec2_custom, path_or_url)."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.Wav2Vec2Config(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, conv_dim=(32,) * 7,
+        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
+        # s3prl counts the hidden states once, in eval mode: no layer may drop out in training
+        layerdrop=0.0, apply_spec_augment=False)
+    transformers.Wav2Vec2Model(config).save_pretrained(path)
+    transformers.Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                                          return_attention_mask=True).save_pretrained(path)
+    return path
+
+
+def cls1_recipe(tiny_recipe, base: Path, normalize: str, config: str = None, env: dict = None) -> Path:
     """A cls1-style recipe dir: its own dump/raw, data/token_list.txt and
     exp/cls_train_cls1, with the project's utils/ and conf/ as a recipe that
     calls unlearn.sh would have them."""
     d, _ = tiny_recipe
-    (base / "train_cls1.yaml").write_text(cls1_config())
+    (base / "train_cls1.yaml").write_text(config or cls1_config())
     out = base / "cls1"
-    run(f"bash {ROOT}/tests/recipe/cls1_recipe.sh {d}/data {out} {normalize} {base}/train_cls1.yaml")
+    run(f"bash {ROOT}/tests/recipe/cls1_recipe.sh {d}/data {out} {normalize} {base}/train_cls1.yaml", env=env)
     for name in ("utils", "path.sh", "cmd.sh"):
         (out / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "conf", out / "conf")
     # once after training, as README "Another ESPnet recipe" says: the default projects its steps
     run(f"python -m espnet2_unlearn.bin.train_statistics --model_dir {EXP} --model_file valid.acc.best.pth "
         "--data_path_and_name_and_type dump/raw/train/wav.scp,speech,sound "
-        "--data_path_and_name_and_type dump/raw/train/text,label,text", cwd=out)
+        "--data_path_and_name_and_type dump/raw/train/text,label,text", cwd=out, env=env)
     return out
 
 
@@ -56,9 +84,9 @@ def cls1(tiny_recipe, tmp_path_factory):
     return cls1_recipe(tiny_recipe, tmp_path_factory.mktemp("cls1_global"), "global_mvn")
 
 
-def unlearn_sh(recipe, forget, *extra, check=True):
+def unlearn_sh(recipe, forget, *extra, check=True, env=None):
     return run(f"{ROOT}/unlearn.sh --cls_exp {EXP} --train_dir dump/raw/train --speech_file wav.scp "
-               f"--forget_list {forget} " + " ".join(extra), cwd=recipe, check=check)
+               f"--forget_list {forget} " + " ".join(extra), cwd=recipe, check=check, env=env)
 
 
 def forget_ids(recipe, name="forget10", n=10):
@@ -82,9 +110,9 @@ def predictions(recipe, model_dir: Path, model_file: str, utts_by_set, monkeypat
     return out
 
 
-def check_unlearned(recipe, out: Path, ids, monkeypatch):
+def check_unlearned(recipe, out: Path, ids, monkeypatch, front_end="DefaultFrontend"):
     report = json.loads((out / "forget_report.json").read_text())
-    assert report["front_end"] == "DefaultFrontend" and report["source_model"].endswith("valid.acc.best.pth")
+    assert report["front_end"] == front_end and report["source_model"].endswith("valid.acc.best.pth")
     assert report["target"]["reached"] and report["forget_accuracy_after"] < report["forget_accuracy_before"]
     adv = report["adversarial"]
     assert adv["num_examples"] > 0 and adv["max_distance_in_clip_units"] <= 0.2 * (1 + 1e-4)  # adv_clip, past the front-end
@@ -161,3 +189,22 @@ def test_a_cls1_model_with_utterance_mvn(tiny_recipe, tmp_path, monkeypatch):
     forget, ids = forget_ids(recipe)
     unlearn_sh(recipe, forget, "--speech_type sound --unlearn_args '--step_relax_patience 20'")
     check_unlearned(recipe, recipe / "exp/unlearn_forget10", ids, monkeypatch)
+
+
+def test_a_cls1_model_with_an_ssl_front_end(tiny_recipe, tmp_path, monkeypatch):
+    """ESPnet's s3prl front-end over local weights (frozen while the model
+    trained on top of it, as cls1 recipes with SSL features do), utterance_mvn."""
+    pytest.importorskip("s3prl")
+    weights = tiny_wav2vec2(tmp_path / "wav2vec2_tiny")
+    config = cls1_config(frontend="s3prl", frontend_conf={
+        "frontend_conf": {"upstream": "hf_wav2vec2_custom", "path_or_url": str(weights)},
+        "multilayer_feature": True}, freeze_param=["frontend.upstream"])
+    recipe = cls1_recipe(tiny_recipe, tmp_path, "utterance_mvn", config, env=ssl_env())
+    forget, ids = forget_ids(recipe)
+    unlearn_sh(recipe, forget, "--speech_type sound --unlearn_args '--step_relax_patience 20'", env=ssl_env())
+    monkeypatch.syspath_prepend(str(S3PRL_COMPAT))
+    import s3prl_compat  # noqa: F401  (the test process loads the model too)
+    report, before, after = check_unlearned(recipe, recipe / "exp/unlearn_forget10", ids, monkeypatch, "S3prlFrontend")
+    # the front-end (the SSL model's weights) is saved back as it was
+    source, unlearned = torch.load(recipe / EXP / "valid.acc.best.pth"), torch.load(recipe / "exp/unlearn_forget10/unlearned.pth")
+    assert all(torch.equal(source[k], unlearned[k]) for k in source if k.startswith("frontend."))

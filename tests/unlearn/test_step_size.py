@@ -64,8 +64,12 @@ def test_the_rate_stops_growing_at_max_factor_and_then_transforms_relax():
     growth = StepGrowth(opt, None, "acc", 2.0, patience=1, max_factor=4.0, relaxers=[relaxer, object()],
                         relax_patience=3)
     growth.after_step(1, 0.9, 0.0)
+    rates = {}
     for step in range(2, 14):
         growth.after_step(step, 0.9, 0.0)
-    assert growth.grown_at == [2, 3] and abs(opt.param_groups[0]["lr"] - 4e-3) < 1e-12  # x4, no more
-    # then, after 3 more still steps, the projection, once; then nothing
-    assert growth.relaxed_at == [6] and relaxer.left == 0
+        rates[step] = opt.param_groups[0]["lr"]
+    assert abs(rates[5] - 4e-3) < 1e-12  # x4, no more
+    # then, after 3 more still steps, the projection, once, and the rates start again from the first; then
+    # they grow again, and nothing is left to relax
+    assert growth.relaxed_at == [6] and relaxer.left == 0 and abs(rates[6] - 1e-3) < 1e-12
+    assert growth.grown_at == [2, 3, 7, 8] and abs(rates[13] - 4e-3) < 1e-12

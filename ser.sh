@@ -143,6 +143,10 @@ if [ -z "${forget_list}" ]; then
   default_forget=true
 fi
 [ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
+# Kaldi-style tools split their arguments and tables on blanks: refused here,
+# before any stage, rather than half-served.
+[[ "${forget_list}" != *[[:space:]]* ]] || die "forget list '${forget_list}': its path holds a blank, which the stages cannot pass on; rename it"
+[[ "${unlearn_tag}" =~ ^[A-Za-z0-9._+-]+$ ]] || die "request name '${unlearn_tag}' (--unlearn_tag, or the forget list's name) may hold only letters, digits and . _ + -"
 unlearn_exp="${expdir}/unlearn_${unlearn_tag}"
 forget_key=   # set by forget_info, with gold_exp and retain_dir
 for b in ${baselines}; do
@@ -619,9 +623,10 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
   # names the utterances, and no file of the recipe may.
   ${python} -m espnet2_unlearn.bin.purge --forget_list "${forget_list}" --request "${unlearn_tag}" \
     --unlearn_exp "${unlearn_exp}" --source_model "${ser_exp}/${source_file}" --dry_run "${dry_run}" \
+    --dumpdir "${dumpdir}" --expdir "${expdir}" \
     || die "the purge of ${forget_list} did not finish (see above); run stage 9 again: it picks up where it stopped"
   if [ "${dry_run}" != true ]; then
-    log "Audit record: ${expdir}/requests/${unlearn_tag}.json (check again: python -m espnet2_unlearn.bin.verify_purge --request ${unlearn_tag})"
+    log "Audit record: ${expdir}/requests/${unlearn_tag}.json (check again: python -m espnet2_unlearn.bin.verify_purge --request ${unlearn_tag} --dumpdir ${dumpdir} --expdir ${expdir})"
     pack_model
   fi
 fi

@@ -13,6 +13,9 @@ set -euo pipefail
 # files) runs once the running command has stopped.
 trap 'exit 143' TERM
 trap 'exit 130' INT
+# Any failure ends in an ERROR line, also one that die did not report (a
+# full disk under a redirection, a signal).
+trap 'rc=$?; [ "${rc}" -eq 0 ] || [ -n "${_died:-}" ] || echo "$(date "+%Y-%m-%dT%H:%M:%S") (unlearn.sh) ERROR: unlearning stopped (exit ${rc}); nothing was published" >&2' EXIT
 unlearn_root=$(dirname "$(readlink -f "$0")")
 
 cls_exp=                    # the trained model's experiment dir
@@ -87,7 +90,19 @@ case "${speech_type}" in
 esac
 [ -f "${unlearn_config}" ] || die "unlearning config ${unlearn_config} does not exist"
 [ -n "${unlearn_tag}" ] || unlearn_tag=$(basename "${forget_list}")
+[[ "${forget_list}" != *[[:space:]]* ]] || die "forget list '${forget_list}': its path holds a blank, which the stages cannot pass on; rename it"
+[[ "${unlearn_tag}" =~ ^[A-Za-z0-9._+-]+$ ]] || die "request name '${unlearn_tag}' (--unlearn_tag, or the forget list's name) may hold only letters, digits and . _ + -"
 [ -n "${outdir}" ] || outdir="${expdir}/unlearn_${unlearn_tag}"
+# One run per request at a time: a second one refuses before it writes
+# anything (its log would replace the first one's). The kernel drops the
+# lock with this process however it ends; the job inherits it through
+# ESPNET_UNLEARN_LOCKED (espnet2_unlearn/lock.py).
+lock="$(dirname "${outdir}")/.$(basename "${outdir}").lock"
+mkdir -p "$(dirname "${outdir}")"
+exec 9<>"${lock}"
+flock -n 9 || die "unlearning into ${outdir} is running already (pid $(head -c 64 "${lock}"), lock ${lock}): wait for it to finish, or stop it"
+echo $$ > "${lock}"
+export ESPNET_UNLEARN_LOCKED="${lock}"
 [ ! -e "${outdir}" ] || die "${outdir} already exists: every run writes a new directory (choose --unlearn_tag)"
 
 # The forget list is read once, by Python: checked against the training
@@ -114,10 +129,8 @@ ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
     --forget_data_path_and_name_and_type "${train_dir}/text,label,text" \
     --ngpu "${ngpu}" \
     --output_dir "${outdir}" \
+    --process_start "${start}" \
     ${unlearn_args} \
   || { grep -h "^unlearn_train:" "${logfile}" >&2 || true; die "unlearning failed: see ${logfile}"; }
-# The whole process as this stage saw it (start-up, loading and saving included).
-awk -v a="${start}" -v b="$(date +%s.%N)" 'BEGIN { printf "{\"process_time_s\": %.3f}\n", b - a }' \
-  > "${outdir}/process_time.json"
 grep -E "INFO: (before|reached|stopped)" "${outdir}/unlearn.log" | sed 's/^.*INFO: /  /' || true
 log "Unlearned model: ${outdir}/unlearned.pth (report: ${outdir}/forget_report.json)"

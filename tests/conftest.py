@@ -13,6 +13,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tiny_recipe" in getattr(item, "fixturenames", ()) or "/recipe/" in str(item.fspath):
             item.add_marker(pytest.mark.slow)
+        if "/reliability/" in str(item.fspath):
+            item.add_marker(pytest.mark.reliability)
 
 
 @pytest.fixture

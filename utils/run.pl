@@ -16,7 +16,7 @@
 #                      --num-threads sets OMP_NUM_THREADS for the jobs.
 use strict;
 use warnings;
-use POSIX qw(strftime);
+use POSIX qw(strftime :sys_wait_h);
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
 
@@ -97,7 +97,21 @@ sub run_one {
   my $start = time();
   # The outer shell catches TERM and INT only to wait for the command, which
   # gets them with their default meaning (or its own traps) and may clean up.
-  my $status = system('bash', '-c', "trap : TERM INT; ( $cmd ) </dev/null >>'$log' 2>&1");
+  my $parent = getppid();
+  my $job = fork();
+  die "run.pl: fork failed: $!\n" unless defined $job;
+  if ($job == 0) {
+    exec('bash', '-c', "trap : TERM INT; ( $cmd ) </dev/null >>'$log' 2>&1") or exit 127;
+  }
+  # The job is in a process group of its own, which a kill of the caller's
+  # group (SIGKILL cannot be passed on) does not reach: once run.pl is gone,
+  # its job must not run on unseen, publishing what nobody waits for.
+  my $status;
+  while (1) {
+    if (waitpid($job, WNOHANG) == $job) { $status = $?; last; }
+    kill 'KILL', -$$ if getppid() != $parent;
+    select(undef, undef, undef, 0.2);
+  }
   my $code = $status == -1 ? 127 : ($status & 127 ? 128 + ($status & 127) : $status >> 8);
   my $elapsed = time() - $start;
   open($fh, '>>', $log) or die "run.pl: cannot append to log file $log: $!\n";

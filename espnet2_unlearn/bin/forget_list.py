@@ -27,9 +27,10 @@ from espnet2_unlearn.purge.audit import purged_by
 from espnet2_unlearn.data.forget_list import (
     ForgetSetError,
     check_in_training_data,
+    check_something_is_kept,
     content_key,
     excluded_ids,
-    read_forget_ids,
+    read_forget_lines,
     request_of,
     served_requests,
 )
@@ -45,7 +46,8 @@ def main(argv=None) -> None:
     p.add_argument("forget_list", help="Kaldi data dir or file of utterance ids")
     args = p.parse_args(argv)
     try:
-        ids = read_forget_ids(args.forget_list)
+        lines = read_forget_lines(args.forget_list)
+        ids = list(lines)
         utt2spk = read_table(args.train_dir / "utt2spk")
         purged = purged_by([u for u in ids if u not in utt2spk], args.requests_dir)
         if purged:
@@ -53,7 +55,10 @@ def main(argv=None) -> None:
             raise ForgetSetError(f"utterance {u} of the forget list was purged by request {purged[u]}"
                                  + (f" (and {len(purged) - 1} more)" if len(purged) > 1 else "")
                                  + ": it is forgotten already")
-        check_in_training_data(ids, utt2spk, args.train_dir / "utt2spk")
+        check_in_training_data(ids, utt2spk, args.train_dir / "utt2spk", lines)
+        if (args.train_dir / "text").is_file():
+            labels = {u: " ".join(v.split()) for u, v in read_table(args.train_dir / "text").items() if u in utt2spk}
+            check_something_is_kept(ids, labels, args.train_dir / "text")
         served = []
         if args.source_config is not None and args.source_config.is_file():
             served = served_requests(yaml.safe_load(args.source_config.read_text(encoding="utf-8")) or {})

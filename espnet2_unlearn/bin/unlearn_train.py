@@ -7,6 +7,7 @@
         --output_dir exp/unlearn_forget
 """
 
+import errno
 import signal
 import sys
 
@@ -26,6 +27,11 @@ def main(cmd=None):
         UnlearnTask.main(cmd=cmd)
     except UnlearnError as e:
         sys.exit(f"unlearn_train: {e}")
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            raise
+        # the runner removed its temporary directory: nothing was published
+        sys.exit(f"unlearn_train: cannot write {e.filename or 'the output'}: {e.strerror}; nothing was published")
 
 
 if __name__ == "__main__":

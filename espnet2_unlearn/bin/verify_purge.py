@@ -1,4 +1,4 @@
-"""Scans data/, dump/ and exp/ of a recipe for the utterances of a purged
+"""Scans data/, dump/ and exp/ (or --dumpdir, --expdir) of a recipe for the utterances of a purged
 request; exit status 1 when anything is found.
 
     python -m espnet2_unlearn.bin.verify_purge --request forget_spk03     # from its audit record
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from espnet2_unlearn.data.forget_list import ForgetSetError, read_forget_ids
-from espnet2_unlearn.purge.request import ROOTS
+from espnet2_unlearn.layout import Layout
 from espnet2_unlearn.purge.scan import scan, scan_hashed
 
 
@@ -24,11 +24,13 @@ def main(argv=None) -> None:
     which.add_argument("--request", help="name of a purged request (exp/requests/<request>.json)")
     which.add_argument("--forget_list", type=Path, help="a forget list (data dir or id file)")
     p.add_argument("--recipe_dir", type=Path, default=Path("."))
+    p.add_argument("--dumpdir", default="dump", help="the recipe's dump directory (ser.sh --dumpdir)")
+    p.add_argument("--expdir", default="exp", help="the recipe's exp directory (ser.sh --expdir)")
     args = p.parse_args(argv)
-    roots = [args.recipe_dir / r for r in ROOTS]
-    requests = args.recipe_dir / "exp" / "requests"
+    layout = Layout.of(args.recipe_dir, dump=args.dumpdir, exp=args.expdir)
+    roots = layout.roots
     if args.request:
-        record_file = requests / f"{args.request}.json"
+        record_file = layout.record(args.request)
         if not record_file.is_file():
             sys.exit(f"verify_purge: {record_file} does not exist (no purged request of that name)")
         hashes = json.loads(record_file.read_text(encoding="utf-8"))["utterance_id_hashes"]

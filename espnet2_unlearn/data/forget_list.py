@@ -14,37 +14,68 @@ class ForgetSetError(ValueError):
     """A forget request that cannot be served; the message names the cause."""
 
 
-def read_forget_ids(forget_list) -> List[str]:
-    """Utterance ids of a forget list, in its order; refuses a missing or
-    empty list and duplicates, naming the file and line."""
+def read_forget_lines(forget_list) -> Dict[str, int]:
+    """utterance id -> its line, in the list's order; refuses a missing,
+    empty or binary list, comment lines and duplicates, naming the file and
+    line."""
     path = Path(forget_list)
     source = path / "utt2spk" if path.is_dir() else path
     if not source.is_file():
         raise ForgetSetError(f"forget list {forget_list}: {source} does not exist")
-    ids, seen = [], {}
-    with open(source, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    lines: Dict[str, int] = {}
+    with open(source, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ForgetSetError(f"{source}:{lineno}: not UTF-8 text: a forget list holds one utterance id "
+                                     "per line (is it a binary file?)") from None
             fields = line.split()
             if not fields:
                 continue
-            if fields[0] in seen:
+            if fields[0].startswith("#") or not fields[0].isprintable():
+                raise ForgetSetError(f"{source}:{lineno}: {fields[0][:40]!r} is not an utterance id (a forget list "
+                                     "holds one id per line, no comments)")
+            if fields[0] in lines:
                 raise ForgetSetError(
-                    f"{source}:{lineno}: utterance {fields[0]} is listed twice (first on line {seen[fields[0]]})"
+                    f"{source}:{lineno}: utterance {fields[0]} is listed twice (first on line {lines[fields[0]]})"
                 )
-            seen[fields[0]] = lineno
-            ids.append(fields[0])
-    if not ids:
+            lines[fields[0]] = lineno
+    if not lines:
         raise ForgetSetError(f"forget list {source} is empty")
-    return ids
+    return lines
 
 
-def check_in_training_data(ids: Sequence[str], utt2spk: Dict[str, str], where) -> None:
+def read_forget_ids(forget_list) -> List[str]:
+    """Utterance ids of a forget list, in its order (read_forget_lines)."""
+    return list(read_forget_lines(forget_list))
+
+
+def check_in_training_data(ids: Sequence[str], utt2spk: Dict[str, str], where, lines: Dict[str, int] = None) -> None:
     missing = [u for u in ids if u not in utt2spk]
     if missing:
+        line = f" (line {lines[missing[0]]})" if lines and missing[0] in lines else ""
         raise ForgetSetError(
-            f"utterance {missing[0]} of the forget list is not in {where}"
+            f"utterance {missing[0]}{line} of the forget list is not in {where}"
             + (f" (nor are {len(missing) - 1} more)" if len(missing) > 1 else "")
         )
+
+
+def check_something_is_kept(ids: Sequence[str], labels: Dict[str, str], where) -> None:
+    """Unlearning keeps what the rest of the training data teaches: a list
+    that leaves no training utterance, or none of some class, asks for a
+    model a retraining could not make (refused before anything runs)."""
+    forget = set(ids)
+    kept = [u for u in labels if u not in forget]
+    if not kept:
+        raise ForgetSetError(f"the forget list holds all {len(labels)} training utterances of {where}: nothing "
+                             "would be left to learn from (delete the model instead)")
+    gone = sorted(set(labels.values()) - {labels[u] for u in kept})
+    if gone:
+        n = sum(labels[u] == gone[0] for u in labels)
+        raise ForgetSetError(f"the forget list holds every training utterance of class {gone[0]!r} ({n} in "
+                             f"{where}): no model trained on the rest could predict it; leave some out, or "
+                             "retrain without the class")
 
 
 def request_of(ids: Sequence[str], utt2spk: Dict[str, str]) -> str:

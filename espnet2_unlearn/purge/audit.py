@@ -41,21 +41,35 @@ def evaluation_summary(metrics: Dict) -> Dict:
 
 
 def write_record(requests_dir: Path, record: Dict) -> Path:
-    """exp/requests/<request>.json (temporary name, then renamed) and one
-    line appended to the index: time, request, utterances, result, record."""
+    """exp/requests/<request>.json (temporary name, then renamed), then the
+    index rebuilt from the records, so that writing a record twice (a purge
+    resumed after its record was written) leaves one line for it."""
     requests_dir.mkdir(parents=True, exist_ok=True)
     path = requests_dir / f"{record['request']}.json"
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-    index = requests_dir / INDEX
-    new = not index.exists()
-    with open(index, "a", encoding="utf-8") as f:
-        if new:
-            f.write("time\trequest\tutterances\tspeakers\tverification\trecord\n")
-        f.write(f"{record['time']}\t{record['request']}\t{record['num_utterances']}\t{record['num_speakers']}\t"
-                f"{record['verification']['result']}\t{path.name}\n")
+    write_index(requests_dir)
     return path
+
+
+def write_index(requests_dir: Path) -> Path:
+    """index.tsv: one line per audit record, oldest first: time, request,
+    utterances, speakers, verification, record."""
+    lines = []
+    for record_file in sorted(requests_dir.glob("*.json")):
+        try:
+            r = json.loads(record_file.read_text(encoding="utf-8"))
+            lines.append((r["time"], f"{r['time']}\t{r['request']}\t{r['num_utterances']}\t{r['num_speakers']}\t"
+                                     f"{r['verification']['result']}\t{record_file.name}\n"))
+        except (ValueError, KeyError, TypeError):
+            continue  # not an audit record
+    index = requests_dir / INDEX
+    tmp = index.with_name(f".{INDEX}.tmp")
+    tmp.write_text("time\trequest\tutterances\tspeakers\tverification\trecord\n"
+                   + "".join(line for _, line in sorted(lines)), encoding="utf-8")
+    os.replace(tmp, index)
+    return index
 
 
 def now() -> str:

@@ -27,6 +27,7 @@ from espnet2_unlearn.model_file import ModelFileError, load_model
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
 from espnet2_unlearn.unlearn.front_end import detach_front_end, features, fine_tuned_keys
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
+from espnet2_unlearn.data.forget_list import ForgetSetError
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
 from espnet2_unlearn.unlearn.runner import run_unlearning
 
@@ -144,6 +145,9 @@ class UnlearnTask(CLSTask):
                            help="the model's mode during the updates: train (dropout on) or eval (off)")
         group.add_argument("--keep_derived_data", type=str2bool, default=False,
                            help="Keep the adversarial examples and forget ids in the output dir")
+        group.add_argument("--process_start", type=float, default=None,
+                           help="when the calling stage started (seconds since the epoch): the output then holds "
+                           "process_time.json, the whole process as that stage saw it")
 
     @classmethod
     def used_options(cls):
@@ -241,7 +245,10 @@ class UnlearnTask(CLSTask):
         optimizer = cls.build_optimizers(args, model)[0]
         scheduler = cls.build_scheduler(args, optimizer)
         with phases("load"):
-            forget = cls.build_forget_set(args, inputs)
+            try:
+                forget = cls.build_forget_set(args, inputs)
+            except ForgetSetError as e:
+                raise UnlearnError(str(e)) from e
         if front_end is not None:
             with phases("front_end"):
                 forget = ForgetSet(forget.utts, features(front_end, forget.speech), forget.labels)

@@ -59,8 +59,18 @@ def load_forget_set(ids: Sequence[str], data_path_and_name_and_type, model_args,
         num_workers=0,
         inference=False,
     )
-    by_utt = {}
-    for keys, batch in loader:
+    by_utt, order = {}, sorted(ids)  # the order the reader walks them in
+    batches = iter(loader)
+    while True:
+        try:
+            keys, batch = next(batches)
+        except StopIteration:
+            break
+        except Exception as e:  # a damaged file: name the utterance it stopped at, and where it lives
+            utt = order[len(by_utt)] if len(by_utt) < len(order) else "?"
+            where = "; ".join(f"{path} has it as {read_table(path).get(utt, '(absent)')!r}"
+                              for path, _, kind in data_path_and_name_and_type if kind != "text")
+            raise ForgetSetError(f"cannot read forget utterance {utt}: {type(e).__name__}: {e} ({where})") from e
         by_utt[keys[0]] = (batch["speech"][0, : int(batch["speech_lengths"][0])], int(batch["label"][0, 0]))
     utts = list(ids)
     return ForgetSet(

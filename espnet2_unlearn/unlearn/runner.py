@@ -24,6 +24,7 @@ import torch.nn.functional as F
 import yaml
 
 from espnet2_unlearn.checksums import sha256_file
+from espnet2_unlearn.lock import Busy, exclusive
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import batched_logits, logits_in_chunks
 from espnet2_unlearn.unlearn.adversarial import (AdversarialSet, away_from_source, make_adversarial_set, max_distance,
@@ -112,8 +113,22 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     content.  front_end: the model's front-end, taken out of it (front_end.py):
     the forget set is then its output, and it goes back in when the model is saved."""
     out = inputs.output_dir
-    phases = phases or Phases()
+    try:
+        with exclusive(out.with_name(f".{out.name}.lock"), f"unlearning into {out}"):
+            return _run_locked(args, inputs, model, optimizer, scheduler, forget, phases or Phases(), front_end)
+    except Busy as e:
+        raise UnlearnError(str(e)) from e
+
+
+def _run_locked(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, phases: Phases,
+                front_end) -> Dict:
+    out = inputs.output_dir
+    if out.exists():  # published by another run after this one's checks
+        raise UnlearnError(f"output directory {out} already exists: every run writes a new directory")
     source_hashes = {str(p): sha256_file(p) for p in (inputs.config_file, inputs.model_file)}
+    # Everything goes into tmp and is published by one rename: a run that
+    # fails or is killed leaves no output dir, and the next run of the
+    # request (holding the lock) clears what a dead one left here.
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -129,6 +144,10 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
         with open(tmp / "forget_report.json", "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
             f.write("\n")
+        if args.process_start is not None:
+            # The whole process as the stage saw it (start-up, loading and saving included).
+            (tmp / "process_time.json").write_text(
+                json.dumps({"process_time_s": round(time.time() - args.process_start, 3)}) + "\n")
         logging.getLogger().removeHandler(handler)
         handler.close()
         if not report["target"]["reached"] and not args.allow_unreached:

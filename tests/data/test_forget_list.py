@@ -85,5 +85,28 @@ def test_command_refuses_ids_outside_the_training_data(tmp_path):
     (tmp_path / "ids").write_text("a1\nzz\nyy\n")
     proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
                f"{tmp_path}/ids", check=False)
-    assert f"utterance zz of the forget list is not in {train}/utt2spk (nor are 1 more)" in proc.stderr
+    assert f"utterance zz (line 2) of the forget list is not in {train}/utt2spk (nor are 1 more)" in proc.stderr
     assert not (tmp_path / "sorted").exists() and proc.stdout == ""
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a1\n\x00\xff\xfe\x89PNG\n", "bad:2: not UTF-8 text"),
+    (b"# ids of request 7\na1\n", "bad:1: '#' is not an utterance id"),
+])
+def test_a_list_that_is_no_list_of_ids_is_refused_naming_the_line(tmp_path, content, message):
+    (tmp_path / "bad").write_bytes(content)
+    with pytest.raises(ForgetSetError, match=message):
+        read_forget_ids(tmp_path / "bad")
+
+
+@pytest.mark.parametrize("ids, message", [
+    ("a1\na2\nb1\nb2\n", "holds all 4 training utterances"),
+    ("a1\nb1\n", "holds every training utterance of class 'sad' (2 in"),
+])
+def test_a_list_that_leaves_nothing_or_no_class_to_learn_from_is_refused(tmp_path, ids, message):
+    train = write_train(tmp_path)
+    (train / "text").write_text("a1 sad\na2 happy\nb1 sad\nb2 happy\n")
+    (tmp_path / "ids").write_text(ids)
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
+               f"{tmp_path}/ids", check=False)
+    assert message in proc.stderr and not (tmp_path / "sorted").exists()

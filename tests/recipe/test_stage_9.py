@@ -13,6 +13,7 @@ import yaml
 
 from helpers import TINY_DATA, copy_recipe, run
 from espnet2_unlearn.data.kaldi_dir import read_table
+from espnet2_unlearn.layout import Layout
 from espnet2_unlearn.purge import request as purge
 
 RUN = f"./run.sh {TINY_DATA} --tag tiny"
@@ -114,7 +115,7 @@ def test_an_interrupted_purge_finishes_when_run_again(recipe, monkeypatch):
     monkeypatch.chdir(d)
     monkeypatch.setattr(purge, "filter_text", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        purge.purge_request(ids, f"forget_{speaker}", d, d / forget, d / f"exp/unlearn_forget_{speaker}", None)
+        purge.purge_request(ids, f"forget_{speaker}", Layout.of(d), d / forget, d / f"exp/unlearn_forget_{speaker}", None)
     assert (d / f"exp/requests/.forget_{speaker}.purge.json").exists()
     monkeypatch.undo()
     run(f"{RUN} --stage 9 --forget_list {forget}", cwd=d)

@@ -15,7 +15,14 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 # Any failure ends in an ERROR line, also one that die did not report (a
 # full disk under a redirection, a signal).
-trap 'rc=$?; [ "${rc}" -eq 0 ] || [ -n "${_died:-}" ] || echo "$(date "+%Y-%m-%dT%H:%M:%S") (unlearn.sh) ERROR: unlearning stopped (exit ${rc}); nothing was published" >&2' EXIT
+lock=
+on_exit() {
+  local rc=$?
+  [ -z "${lock}" ] || rm -f "${lock}"
+  [ "${rc}" -eq 0 ] || [ -n "${_died:-}" ] \
+    || echo "$(date "+%Y-%m-%dT%H:%M:%S") (unlearn.sh) ERROR: unlearning stopped (exit ${rc}); nothing was published" >&2
+}
+trap on_exit EXIT
 unlearn_root=$(dirname "$(readlink -f "$0")")
 
 cls_exp=                    # the trained model's experiment dir
@@ -93,17 +100,6 @@ esac
 [[ "${forget_list}" != *[[:space:]]* ]] || die "forget list '${forget_list}': its path holds a blank, which the stages cannot pass on; rename it"
 [[ "${unlearn_tag}" =~ ^[A-Za-z0-9._+-]+$ ]] || die "request name '${unlearn_tag}' (--unlearn_tag, or the forget list's name) may hold only letters, digits and . _ + -"
 [ -n "${outdir}" ] || outdir="${expdir}/unlearn_${unlearn_tag}"
-# One run per request at a time: a second one refuses before it writes
-# anything (its log would replace the first one's). The kernel drops the
-# lock with this process however it ends; the job inherits it through
-# ESPNET_UNLEARN_LOCKED (espnet2_unlearn/lock.py).
-lock="$(dirname "${outdir}")/.$(basename "${outdir}").lock"
-mkdir -p "$(dirname "${outdir}")"
-exec 9<>"${lock}"
-flock -n 9 || die "unlearning into ${outdir} is running already (pid $(head -c 64 "${lock}"), lock ${lock}): wait for it to finish, or stop it"
-echo $$ > "${lock}"
-export ESPNET_UNLEARN_LOCKED="${lock}"
-[ ! -e "${outdir}" ] || die "${outdir} already exists: every run writes a new directory (choose --unlearn_tag)"
 
 # The forget list is read once, by Python: checked against the training
 # data, and (auto) a speaker request when it holds every utterance of its speakers.
@@ -113,6 +109,22 @@ info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${train_dir}" -
 read -r _ request _ <<< "${info}"
 [ "${forget_request}" = auto ] && forget_request=${request}
 
+# One run per request at a time: a second one refuses before it writes
+# anything (its log would replace the first one's). The kernel drops the
+# lock with this process however it ends; the job inherits it through
+# ESPNET_UNLEARN_LOCKED (espnet2_unlearn/lock.py).
+# The lock file goes with the run; a run that locked a file another run
+# had just removed finds the path pointing elsewhere and refuses.
+lock_file="$(dirname "${outdir}")/.$(basename "${outdir}").lock"
+mkdir -p "$(dirname "${outdir}")"
+exec 9<>"${lock_file}"
+flock -n 9 || die "unlearning into ${outdir} is running already (pid $(head -c 64 "${lock_file}"), lock ${lock_file}): wait for it to finish, or stop it"
+[ "$(stat -L -c %i /dev/fd/9)" = "$(stat -c %i "${lock_file}" 2>/dev/null)" ] \
+  || die "unlearning into ${outdir} was started again while this run started: run it once more"
+lock=${lock_file}
+echo $$ > "${lock}"
+export ESPNET_UNLEARN_LOCKED="${lock}"
+[ ! -e "${outdir}" ] || die "${outdir} already exists: every run writes a new directory (choose --unlearn_tag)"
 mkdir -p "${expdir}/logs"
 logfile="${expdir}/logs/$(basename "${outdir}").log"
 log "Unlearning ${cls_exp}/${inference_model} on ${forget_list} (${forget_request} request) -> ${outdir}"

@@ -136,8 +136,9 @@ class UnlearnTask(CLSTask):
         group.add_argument("--step_growth_max", type=float, default=8.0,
                            help="the learning rate grows to at most this many times where it started")
         group.add_argument("--step_relax_patience", type=int, default=0,
-                           help="steps without progress at the largest learning rate before the projection "
-                           "protects less (update_transform projection; 0: never)")
+                           help="steps at the largest learning rate with the forget accuracy unchanged (the "
+                           "projected steps move no prediction) before the projection protects less and the rates "
+                           "start again (update_transform projection; 0: never)")
         group.add_argument("--allow_unreached", type=str2bool, default=False,
                            help="publish a model that stopped at --max_steps short of its target (default: the run "
                            "fails, its output kept as <output_dir>.unreached)")

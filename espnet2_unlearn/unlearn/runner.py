@@ -68,8 +68,8 @@ def unreached_message(report: Dict, args, marked: Path) -> str:
             f"{what}, missed by {missed:.3f} (from {report['forget_accuracy_before']:.3f} before). Nothing was "
             f"published; the run's output is in {marked}. Give it more steps (--max_steps {2 * args.max_steps}) or "
             f"larger ones (--optim_conf lr={'%.1e' % (3 * lr) if lr else '...'})"
-            + (", or let the projection protect less once the steps stall (--step_relax_patience 20, at a cost "
-               "in retention: docs/design.md, 'A step size that adapts')" if args.update_transform == "projection"
+            + (", or let the projection protect less once the steps move nothing (--step_relax_patience 20, at "
+               "a cost in retention: docs/design.md, 'A step size that adapts')" if args.update_transform == "projection"
                and args.step_relax_patience <= 0 else "")
             + ", or publish such a model with --allow_unreached true")
 HYPERPARAMETERS = (

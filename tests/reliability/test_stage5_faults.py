@@ -77,7 +77,7 @@ def test_two_runs_of_one_request_started_together(recipe):
     assert codes[0] == 0 and codes[1] != 0, results
     refused = next(r for r in results if r[0] != 0)
     assert "is running already (pid " in refused[2]
-    assert outputs(recipe) == ["unlearn_f4"]
+    assert outputs(recipe) == ["unlearn_f4"] and not (recipe / "exp/.unlearn_f4.lock").exists()
     winner = next(r for r in results if r[0] == 0)
     assert "Unlearned model: exp/unlearn_f4/unlearned.pth" in winner[1]
     # the published run's log is its own: the refused run wrote no log over it

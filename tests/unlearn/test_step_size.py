@@ -73,3 +73,13 @@ def test_the_rate_stops_growing_at_max_factor_and_then_transforms_relax():
     # they grow again, and nothing is left to relax
     assert growth.relaxed_at == [6] and relaxer.left == 0 and abs(rates[6] - 1e-3) < 1e-12
     assert growth.grown_at == [2, 3, 7, 8] and abs(rates[13] - 4e-3) < 1e-12
+
+
+def test_a_wandering_accuracy_at_the_largest_rate_never_relaxes():
+    # On the built-in corpus the forget accuracy goes up and down at the largest rate: the projection stays.
+    opt = optimiser()
+    relaxer = Relaxer(3)
+    growth = StepGrowth(opt, None, "acc", 2.0, patience=1, max_factor=4.0, relaxers=[relaxer], relax_patience=3)
+    for step, acc in enumerate([0.9, 0.9, 0.9] + [0.95, 0.92] * 20, 1):
+        growth.after_step(step, acc, 0.0)
+    assert growth.grown_at == [2, 3] and growth.relaxed_at == [] and relaxer.left == 3

@@ -9,7 +9,7 @@ from typing import Tuple
 
 import torch
 import yaml
-from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.espnet_imports import CLSTask
 
 
 class ModelFileError(ValueError):

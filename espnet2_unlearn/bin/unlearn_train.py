@@ -11,6 +11,8 @@ import errno
 import signal
 import sys
 
+import yaml
+
 from espnet2_unlearn.tasks.unlearn import UnlearnTask
 from espnet2_unlearn.unlearn.inputs import UnlearnError
 
@@ -27,6 +29,8 @@ def main(cmd=None):
         UnlearnTask.main(cmd=cmd)
     except UnlearnError as e:
         sys.exit(f"unlearn_train: {e}")
+    except yaml.YAMLError as e:  # a --config file (ESPnet reads them while parsing the options)
+        sys.exit(f"unlearn_train: a config file is not valid YAML: {' '.join(str(e).split())}")
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             raise

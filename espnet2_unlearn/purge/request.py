@@ -197,7 +197,7 @@ def journal_plan(state: Dict, plan: Plan, layout: Layout) -> None:
         files.setdefault(layout.relative(path), {"action": "deleted", "bytes_before": size_of(path)})
     own = state.setdefault("own_audio", {})
     for path in plan.audio_inside:
-        own.setdefault(str(path), path.stat().st_size)
+        own.setdefault(layout.relative(path), path.stat().st_size)
 
 
 def purged_files(state: Dict, layout: Layout) -> List[Dict]:
@@ -229,7 +229,7 @@ def purge_request(ids: Sequence[str], request: str, layout: Layout, forget_list:
     # (stage 5, a baseline) or of the stages left behind
     derived = [unlearn_exp / "derived", *layout.leftovers(request)]
     audio = state["audio"] if state is not None else audio_of(ids, layout)
-    deleted_audio = [p for p in (state or {}).get("own_audio", {}) if not Path(p).exists()]
+    deleted_audio = [str(root / p) for p in (state or {}).get("own_audio", {}) if not (root / p).exists()]
     plan = make_plan(ids, layout, forget_list, derived, audio, deleted_audio)
     holding = state["models_trained_on_them"] if state is not None else models_trained_on(ids, layout, unlearn_exp)
     for line in describe(plan, root):

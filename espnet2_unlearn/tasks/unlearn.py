@@ -17,11 +17,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from espnet2.tasks.abs_task import scheduler_classes
-from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.espnet_imports import CLSTask, scheduler_classes
 from espnet2.schedulers.abs_scheduler import AbsBatchStepScheduler
 from espnet2.torch_utils.set_all_random_seed import set_all_random_seed
-from espnet2.utils.types import str2bool, str2triple_str, str_or_none
 from espnet2_unlearn.unlearn.adversarial import NormaliserError, check_normaliser
 from espnet2_unlearn.model_file import ModelFileError, load_model
 from espnet2_unlearn.unlearn.forget_set import ForgetSet, load_forget_set
@@ -29,6 +27,7 @@ from espnet2_unlearn.unlearn.front_end import detach_front_end, features, fine_t
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.data.forget_list import ForgetSetError
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs, check_inputs
+from espnet2_unlearn.unlearn.options import UnlearnOptions, add_arguments
 from espnet2_unlearn.unlearn.runner import run_unlearning
 
 # The options of ESPnet's training that mean something here; the others are
@@ -38,13 +37,6 @@ INHERITED = (
     "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip", "grad_clip_type", "freeze_param",
     "cudnn_enabled", "cudnn_benchmark", "cudnn_deterministic",
 )
-
-
-def forget_target(value: str):
-    """'auto' or a number."""
-    if value == "auto":
-        return value
-    return float(value)
 
 
 class UnlearnTask(CLSTask):
@@ -68,87 +60,7 @@ class UnlearnTask(CLSTask):
         # Off unless asked for: an update of unlearning is a few small steps.
         parser.set_defaults(grad_clip=0.0)
         group = parser.add_argument_group(description="Unlearning related")
-        group.add_argument("--source_model", type=str_or_none, default=None,
-                           help="The .pth of the trained classification model to unlearn from")
-        group.add_argument("--source_config", type=str_or_none, default=None,
-                           help="Its config.yaml (default: next to --source_model)")
-        group.add_argument("--forget_list", type=str_or_none, default=None,
-                           help="Utterances to forget: a Kaldi data dir or a file of utterance ids")
-        group.add_argument("--forget_data_path_and_name_and_type", type=str2triple_str, action="append",
-                           default=[], help="Where the forget utterances' speech and label are, "
-                           "e.g. dump/fbank/train/feats.scp,speech,kaldi_ark and dump/fbank/train/text,label,text")
-        group.add_argument("--forget_request", type=str, default="utterance", choices=["utterance", "speaker"],
-                           help="utterance: some utterances of speakers that stay; speaker: all of a speaker's")
-        group.add_argument("--forget_loss", type=str, default="relabel",
-                           choices=["relabel", "targeted", "ascent", "nearest_adv", "none"],
-                           help="random relabeling, targeted relabeling (only the least confident share the "
-                           "accuracy target needs, to the most probable wrong class), gradient ascent on the true "
-                           "label, nearest_adv (true labels plus each utterance's nearest adversarial example "
-                           "labelled with the model's wrong prediction on it), or no forget term")
-        group.add_argument("--kept_target", type=str, default="hard", choices=["hard", "heldout"],
-                           help="targeted relabeling: the labels it keeps are trained on as they are (hard) or "
-                           "towards the confidence of a held-out utterance (heldout, from reference_stats.json)")
-        group.add_argument("--adv_num", type=int, default=2, help="K: adversarial examples per forget utterance")
-        group.add_argument("--adv_steps", type=int, default=10, help="S: PGD steps")
-        group.add_argument("--adv_step_size", type=float, default=0.04,
-                           help="alpha: PGD step size, in standard deviations of each feature after the normaliser")
-        group.add_argument("--adv_clip", type=float, default=0.2,
-                           help="tau: L-inf radius of the perturbation, in the same units")
-        group.add_argument("--adv_weight", type=float, default=1.0, help="beta: weight of the adversarial term (0: off)")
-        group.add_argument("--adv_target", type=str, default="hard", choices=["hard", "soft"],
-                           help="label of an adversarial example: the original model's prediction (hard) "
-                                "or its class distribution (soft)")
-        group.add_argument("--elastic_weight", type=float, default=1.0,
-                           help="lambda: strength of the elastic anchoring (0: off)")
-        group.add_argument("--elastic_mode", type=str, default="penalty", choices=["penalty", "update"],
-                           help="penalty: lambda/2 sum omega (theta - theta0)^2 in the loss; update: each step's "
-                           "change of a weight divided by 1 + lambda omega")
-        group.add_argument("--saliency_fraction", type=float, default=1.0,
-                           help="share of the weights of each tensor that may move: those the forget set relies "
-                           "on most (1: all)")
-        group.add_argument("--dampening_alpha", type=float, default=0.0,
-                           help="selective dampening before the updates: shrink the weights whose forget-set "
-                           "importance exceeds alpha times the training data's (0: off; needs "
-                           "train_importance.pth beside the source model)")
-        group.add_argument("--dampening_strength", type=float, default=1.0,
-                           help="dampening factor min(strength * training / forget importance, 1)")
-        group.add_argument("--update_transform", type=str, default="none", choices=["none", "projection"],
-                           help="what is done to each optimiser step: none, or projection off the subspace of the "
-                           "remaining data's layer inputs (needs train_statistics.pth beside the source model)")
-        group.add_argument("--projection_energy", type=float, default=0.95,
-                           help="share of the remaining data's input energy per layer that projection protects, "
-                           "in (0, 1]")
-        group.add_argument("--curvature_step", type=str, default="none", choices=["none", "kfac"],
-                           help="before the updates, one damped K-FAC Newton step of the remaining data's loss "
-                           "along the forget set's gradient, its length set by the stopping rule (needs "
-                           "train_statistics.pth)")
-        group.add_argument("--curvature_damping", type=float, default=1.0,
-                           help="Tikhonov damping of each K-FAC factor, relative to its mean eigenvalue (> 0)")
-        group.add_argument("--forget_target", type=forget_target, default="auto",
-                           help="Stop when the forget set's accuracy is at or below this (or its median loss at "
-                           "or above it, with --stop_metric loss); auto: the source model's held-out figure")
-        group.add_argument("--stop_metric", type=str, default="acc", choices=["acc", "loss"])
-        group.add_argument("--max_steps", type=int, default=100)
-        group.add_argument("--step_growth", type=float, default=2.0,
-                           help="multiply the learning rate by this when the forget set's stopping metric has not "
-                           "improved for --step_patience steps (1: never)")
-        group.add_argument("--step_patience", type=int, default=10)
-        group.add_argument("--step_growth_max", type=float, default=8.0,
-                           help="the learning rate grows to at most this many times where it started")
-        group.add_argument("--step_relax_patience", type=int, default=0,
-                           help="steps at the largest learning rate with the forget accuracy unchanged (the "
-                           "projected steps move no prediction) before the projection protects less and the rates "
-                           "start again (update_transform projection; 0: never)")
-        group.add_argument("--allow_unreached", type=str2bool, default=False,
-                           help="publish a model that stopped at --max_steps short of its target (default: the run "
-                           "fails, its output kept as <output_dir>.unreached)")
-        group.add_argument("--update_mode", type=str, default="train", choices=["train", "eval"],
-                           help="the model's mode during the updates: train (dropout on) or eval (off)")
-        group.add_argument("--keep_derived_data", type=str2bool, default=False,
-                           help="Keep the adversarial examples and forget ids in the output dir")
-        group.add_argument("--process_start", type=float, default=None,
-                           help="when the calling stage started (seconds since the epoch): the output then holds "
-                           "process_time.json, the whole process as that stage saw it")
+        add_arguments(group)  # declared once, in unlearn/options.py
 
     @classmethod
     def used_options(cls):
@@ -202,7 +114,7 @@ class UnlearnTask(CLSTask):
         return scheduler_class(optimizer, **args.scheduler_conf)
 
     @classmethod
-    def build_forget_set(cls, args: argparse.Namespace, inputs: UnlearnInputs) -> ForgetSet:
+    def build_forget_set(cls, args: UnlearnOptions, inputs: UnlearnInputs) -> ForgetSet:
         """The forget utterances, read through ESPnet's iterator with the
         source model's preprocessing, on the model's device."""
         device = "cuda" if args.ngpu > 0 else "cpu"
@@ -223,7 +135,8 @@ class UnlearnTask(CLSTask):
         if startup is not None:
             phases.seconds["startup"] = startup
         cls.check_options(args)
-        inputs = check_inputs(args)
+        opts = UnlearnOptions.from_namespace(args)
+        inputs = check_inputs(opts)
         set_all_random_seed(args.seed)
         torch.backends.cudnn.enabled = args.cudnn_enabled
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
@@ -238,7 +151,7 @@ class UnlearnTask(CLSTask):
             logging.warning(f"the front-end's weights differ from its pretrained ones in {len(tuned)} tensors "
                             f"({tuned[0]}, ...): it was fine-tuned with the model, and what the forget set "
                             "taught it stays (unlearning acts past the front-end)")
-        if args.adv_weight > 0 and args.adv_num > 0:
+        if opts.adv_weight > 0 and opts.adv_num > 0:
             try:
                 check_normaliser(model)
             except NormaliserError as e:
@@ -247,7 +160,7 @@ class UnlearnTask(CLSTask):
         scheduler = cls.build_scheduler(args, optimizer)
         with phases("load"):
             try:
-                forget = cls.build_forget_set(args, inputs)
+                forget = cls.build_forget_set(opts, inputs)
             except ForgetSetError as e:
                 raise UnlearnError(str(e)) from e
         if front_end is not None:
@@ -255,4 +168,4 @@ class UnlearnTask(CLSTask):
                 forget = ForgetSet(forget.utts, features(front_end, forget.speech), forget.labels)
             logging.info(f"front-end {type(front_end).__name__}: the forget set as features "
                          f"{tuple(forget.speech[0].shape[1:])} per frame; unlearning acts past it")
-        run_unlearning(args, inputs, model, optimizer, scheduler, forget, phases, front_end)
+        run_unlearning(opts, inputs, model, optimizer, scheduler, forget, phases, front_end)

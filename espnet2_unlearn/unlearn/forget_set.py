@@ -6,7 +6,7 @@ from typing import List, Sequence, Set
 
 import torch
 
-from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.espnet_imports import CLSTask
 from espnet2_unlearn.data.forget_list import (  # noqa: F401 (ForgetSetError, read_forget_ids re-exported)
     ForgetSetError,
     check_in_training_data,

@@ -1,7 +1,6 @@
 """What an unlearning run is given, checked before anything is written or
 built: the source model's files, its classes, the forget ids and the target."""
 
-import argparse
 import math
 import numbers
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from espnet2_unlearn.data.forget_list import ForgetSetError
 from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE
 from espnet2_unlearn.unlearn.layer_statistics import STATISTICS_FILE
 from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
+from espnet2_unlearn.unlearn.options import UnlearnOptions, bounds, choices
 from espnet2_unlearn.unlearn.stopping import resolve_target
 
 
@@ -38,23 +38,8 @@ class UnlearnInputs:
 # --add_symbol of cls.sh, ASR's conventions).
 SPECIAL_TOKENS = ("<blank>", "<unk>", "<sos/eos>", "<pad>")
 
-CHOICES = {"forget_loss": ("relabel", "targeted", "ascent", "nearest_adv", "none"),
-           "update_transform": ("none", "projection"), "curvature_step": ("none", "kfac"), "kept_target": ("hard", "heldout"), "update_mode": ("train", "eval"),
-           "adv_target": ("hard", "soft"), "elastic_mode": ("penalty", "update"), "stop_metric": ("acc", "loss"),
-           "forget_request": ("utterance", "speaker")}
-
-
-# Numeric options: (lowest allowed value, whether that value itself is allowed).
-# Zero switches a weight off; a count, radius, step size or learning rate of
-# zero would make its part do nothing without saying so.
-NUMBERS = {
-    "adv_num": (0, True), "adv_steps": (1, True), "adv_step_size": (0, False), "adv_clip": (0, False),
-    "adv_weight": (0, True), "elastic_weight": (0, True), "max_steps": (1, True), "batch_size": (1, True),
-    "saliency_fraction": (0, False), "dampening_alpha": (0, True), "dampening_strength": (0, False),
-    "projection_energy": (0, False), "curvature_damping": (0, False), "step_growth": (1, True), "step_growth_max": (1, True), "step_relax_patience": (0, True),
-    "step_patience": (1, True),
-}
-INTEGERS = ("adv_num", "adv_steps", "max_steps", "batch_size", "step_patience", "step_relax_patience")
+CHOICES = choices()
+BOUNDS = bounds()  # numeric options: lowest value, whether it is allowed, highest, integer
 
 
 def check_number(name: str, value, low, inclusive: bool, integer: bool = False) -> None:
@@ -76,17 +61,17 @@ def check_number(name: str, value, low, inclusive: bool, integer: bool = False) 
         raise UnlearnError(f"--{name} must be {'at least' if inclusive else 'greater than'} {low}, got {value}")
 
 
-def check_numbers(args: argparse.Namespace) -> None:
-    for name, (low, inclusive) in NUMBERS.items():
-        check_number(name, getattr(args, name), low, inclusive, name in INTEGERS)
+def check_numbers(args: UnlearnOptions) -> None:
+    for name, b in BOUNDS.items():
+        value = getattr(args, name)
+        check_number(name, value, b["low"], b["inclusive"], b["integer"])
+        if b["high"] is not None and value > b["high"]:
+            raise UnlearnError(f"--{name} must be at most {b['high']:g}, got {value}")
     if "lr" in (args.optim_conf or {}):
         check_number("optim_conf lr", args.optim_conf["lr"], 0, False)
-    for name in ("saliency_fraction", "projection_energy"):
-        if getattr(args, name) > 1:
-            raise UnlearnError(f"--{name} must be at most 1, got {getattr(args, name)}")
 
 
-def check_inputs(args: argparse.Namespace) -> UnlearnInputs:
+def check_inputs(args: UnlearnOptions) -> UnlearnInputs:
     """Everything that can be checked before anything is written."""
     out = Path(args.output_dir)
     if out.exists():

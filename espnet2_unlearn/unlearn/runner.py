@@ -7,7 +7,6 @@ temporary directory next to the output and renamed at the end; on any error
 the temporary directory is removed, so a failed run leaves nothing behind.
 """
 
-import argparse
 import copy
 import json
 import logging
@@ -36,6 +35,7 @@ from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.front_end import attached, fine_tuned_keys
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
+from espnet2_unlearn.unlearn.options import UnlearnOptions
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn import layer_statistics
 from espnet2_unlearn.unlearn.curvature import CurvatureStep, kfac_direction
@@ -55,7 +55,7 @@ class TargetNotReached(UnlearnError):
     """The forget set did not reach its target within max_steps."""
 
 
-def unreached_message(report: Dict, args, marked: Path) -> str:
+def unreached_message(report: Dict, opts, marked: Path) -> str:
     metric, target = report["target"]["metric"], report["target"]["value"]
     if metric == "acc":
         now, missed = report["forget_accuracy_after"], report["forget_accuracy_after"] - target
@@ -63,22 +63,15 @@ def unreached_message(report: Dict, args, marked: Path) -> str:
     else:
         now, missed = report["forget_median_loss_after"], target - report["forget_median_loss_after"]
         what = f"median forget loss {now:.3f} against a target of at least {target:.3f}"
-    lr = (args.optim_conf or {}).get("lr")
-    return (f"the target was not reached: after {report['steps']} steps (--max_steps {args.max_steps}) the "
+    lr = (opts.optim_conf or {}).get("lr")
+    return (f"the target was not reached: after {report['steps']} steps (--max_steps {opts.max_steps}) the "
             f"{what}, missed by {missed:.3f} (from {report['forget_accuracy_before']:.3f} before). Nothing was "
-            f"published; the run's output is in {marked}. Give it more steps (--max_steps {2 * args.max_steps}) or "
+            f"published; the run's output is in {marked}. Give it more steps (--max_steps {2 * opts.max_steps}) or "
             f"larger ones (--optim_conf lr={'%.1e' % (3 * lr) if lr else '...'})"
             + (", or let the projection protect less once the steps move nothing (--step_relax_patience 20, at "
-               "a cost in retention: docs/design.md, 'A step size that adapts')" if args.update_transform == "projection"
-               and args.step_relax_patience <= 0 else "")
+               "a cost in retention: docs/design.md, 'A step size that adapts')" if opts.update_transform == "projection"
+               and opts.step_relax_patience <= 0 else "")
             + ", or publish such a model with --allow_unreached true")
-HYPERPARAMETERS = (
-    "forget_loss", "kept_target", "adv_num", "adv_steps", "adv_step_size", "adv_clip", "adv_weight", "adv_target",
-    "elastic_weight", "elastic_mode", "update_transform", "projection_energy", "curvature_step", "curvature_damping",
-    "saliency_fraction", "dampening_alpha", "dampening_strength", "forget_target", "stop_metric", "forget_request", "max_steps", "step_growth", "step_patience", "step_growth_max", "step_relax_patience",
-    "batch_size", "update_mode", "optim", "optim_conf", "scheduler", "scheduler_conf", "grad_clip",
-    "freeze_param", "seed",
-)
 
 
 @torch.no_grad()
@@ -107,7 +100,7 @@ class Retention:
     adv_made: Dict = field(default_factory=dict)  # examples made and the attack's success rate, before away_from_source
 
 
-def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optimizer, scheduler,
+def run_unlearning(opts: UnlearnOptions, inputs: UnlearnInputs, model, optimizer, scheduler,
                    forget: ForgetSet, phases: Optional[Phases] = None, front_end=None) -> Dict:
     """Unlearns, then writes the output dir; returns forget_report.json's
     content.  front_end: the model's front-end, taken out of it (front_end.py):
@@ -115,12 +108,12 @@ def run_unlearning(args: argparse.Namespace, inputs: UnlearnInputs, model, optim
     out = inputs.output_dir
     try:
         with exclusive(out.with_name(f".{out.name}.lock"), f"unlearning into {out}"):
-            return _run_locked(args, inputs, model, optimizer, scheduler, forget, phases or Phases(), front_end)
+            return _run_locked(opts, inputs, model, optimizer, scheduler, forget, phases or Phases(), front_end)
     except Busy as e:
         raise UnlearnError(str(e)) from e
 
 
-def _run_locked(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, phases: Phases,
+def _run_locked(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, phases: Phases,
                 front_end) -> Dict:
     out = inputs.output_dir
     if out.exists():  # published by another run after this one's checks
@@ -136,7 +129,7 @@ def _run_locked(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget
     handler.setFormatter(logging.Formatter("%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     try:
-        report = _unlearn(args, inputs, model, optimizer, scheduler, forget, tmp, phases, front_end)
+        report = _unlearn(opts, inputs, model, optimizer, scheduler, forget, tmp, phases, front_end)
         report["source_sha256"] = source_hashes
         for p, h in source_hashes.items():
             if sha256_file(Path(p)) != h:  # never expected: the source is only read
@@ -144,17 +137,17 @@ def _run_locked(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget
         with open(tmp / "forget_report.json", "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
             f.write("\n")
-        if args.process_start is not None:
+        if opts.process_start is not None:
             # The whole process as the stage saw it (start-up, loading and saving included).
             (tmp / "process_time.json").write_text(
-                json.dumps({"process_time_s": round(time.time() - args.process_start, 3)}) + "\n")
+                json.dumps({"process_time_s": round(time.time() - opts.process_start, 3)}) + "\n")
         logging.getLogger().removeHandler(handler)
         handler.close()
-        if not report["target"]["reached"] and not args.allow_unreached:
+        if not report["target"]["reached"] and not opts.allow_unreached:
             marked = out.with_name(out.name + UNREACHED_SUFFIX)
             shutil.rmtree(marked, ignore_errors=True)  # an earlier attempt of the same request
             tmp.rename(marked)
-            raise TargetNotReached(unreached_message(report, args, marked))
+            raise TargetNotReached(unreached_message(report, opts, marked))
         tmp.rename(out)
     except BaseException:
         logging.getLogger().removeHandler(handler)
@@ -165,30 +158,30 @@ def _run_locked(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget
     return report
 
 
-def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path,
+def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: ForgetSet, tmp: Path,
              phases: Phases, front_end=None) -> Dict:
     original = copy.deepcopy(model).eval()
     for p in original.parameters():
         p.requires_grad_(False)
-    logging.info(f"forget set: {len(forget)} utterances ({args.forget_request} request); classes: {inputs.classes}")
+    logging.info(f"forget set: {len(forget)} utterances ({opts.forget_request} request); classes: {inputs.classes}")
 
     t0 = time.perf_counter()
     first_call = process_age_s()  # the start-up bar: process start to the first model call
     with phases("first_scoring"):
         acc0, loss0 = score(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
-                 f"target {args.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
+                 f"target {opts.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
     dampened, acc, med = 0, acc0, loss0
-    if args.dampening_alpha > 0:
+    if opts.dampening_alpha > 0:
         with phases("dampening"):
             dampened = dampen(model, fisher_diagonal(model, forget.speech, forget.labels),
-                              load_importance(inputs.model_file.parent / IMPORTANCE_FILE), args.dampening_alpha,
-                              args.dampening_strength)
+                              load_importance(inputs.model_file.parent / IMPORTANCE_FILE), opts.dampening_alpha,
+                              opts.dampening_strength)
             acc, med = score(model, forget.speech, forget.labels)
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    retention = build_retention(args, model, original, forget, inputs.class_ids, phases, inputs.target,
+    retention = build_retention(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
                                 inputs.model_file.parent)
-    rule = StopRule(args.stop_metric, inputs.target, args.max_steps)
+    rule = StopRule(opts.stop_metric, inputs.target, opts.max_steps)
     curvature = None
     if retention.curvature is not None:
         with phases("curvature"):
@@ -197,16 +190,16 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         curvature = {"eta": eta, "unit": retention.curvature.unit, "evaluations": evaluations,
                      "forget_accuracy": acc, "forget_median_loss": med}
         logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
-    growth = StepGrowth(optimizer, scheduler, args.stop_metric, args.step_growth, args.step_patience,
-                        args.step_growth_max, retention.transforms, args.step_relax_patience)
+    growth = StepGrowth(optimizer, scheduler, opts.stop_metric, opts.step_growth, opts.step_patience,
+                        opts.step_growth_max, retention.transforms, opts.step_relax_patience)
     steps, acc, med, reached, step_log = update_until_target(
-        args, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth)
+        opts, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
 
     with phases("saving"):
-        hyper = _save(args, inputs, model, original, retention, forget, tmp, front_end)
+        hyper = _save(opts, inputs, model, original, retention, forget, tmp, front_end)
     adv = retention.adv
     distance = (None, None) if adv is None else max_distance(original, adv, forget)
     return {
@@ -214,7 +207,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "source_config": str(inputs.config_file),
         "model_file": MODEL_FILE,
         "num_forget_utts": len(forget),
-        "forget_request": args.forget_request,
+        "forget_request": opts.forget_request,
         # The model's front-end, which unlearning acted past (None: the model reads features)
         "front_end": None if front_end is None else type(front_end).__name__,
         # tensors of an SSL front-end that training changed (front_end.fine_tuned_keys), left as they are
@@ -223,7 +216,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "forget_accuracy_after": acc,
         "forget_median_loss_before": loss0,
         "forget_median_loss_after": med,
-        "target": {"metric": args.stop_metric, "value": inputs.target, "source": inputs.target_note,
+        "target": {"metric": opts.stop_metric, "value": inputs.target, "source": inputs.target_note,
                    "reached": reached},
         "steps": steps,
         # Steps after which the learning rate grew (step_size.py: no progress for step_patience steps)
@@ -251,7 +244,7 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
             "max_distance": distance[0],
             "max_distance_in_clip_units": distance[1],
         },
-        "derived_data_kept": bool(args.keep_derived_data),
+        "derived_data_kept": bool(opts.keep_derived_data),
         # Seconds per phase: startup (interpreter and imports), load (model and
         # forget set), first_scoring, dampening, pgd, mas, steps (updates), scoring (after
         # each update), saving.
@@ -261,55 +254,55 @@ def _unlearn(args, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     }
 
 
-def build_retention(args, model, original, forget: ForgetSet, classes: Sequence[int],
+def build_retention(opts, model, original, forget: ForgetSet, classes: Sequence[int],
                     phases: Optional[Phases] = None, target: Optional[float] = None,
                     model_dir: Optional[Path] = None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable).  classes: the
     outputs that are labels (inputs.label_classes), the only targets."""
     phases = phases or Phases()
-    if args.forget_loss == "targeted":
+    if opts.forget_loss == "targeted":
         with torch.no_grad():
             probs = batched_logits(original, forget.speech).softmax(-1)
         relabels = targeted_relabel(probs, forget.labels, target, classes)
         logging.info(f"targeted relabeling: {int((relabels != forget.labels).sum())} of {len(forget)} labels changed")
-        if args.kept_target == "heldout":
-            loss, note = resolve_target("auto", "loss", model_dir, args.forget_request)
+        if opts.kept_target == "heldout":
+            loss, note = resolve_target("auto", "loss", model_dir, opts.forget_request)
             relabels = soften_kept(relabels, forget.labels, classes, probs.shape[-1], math.exp(-loss))
             logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
-    elif args.forget_loss == "nearest_adv":
+    elif opts.forget_loss == "nearest_adv":
         relabels = forget.labels
     else:
-        relabels = random_relabel(forget.labels.cpu(), classes, args.seed).to(forget.labels.device)
+        relabels = random_relabel(forget.labels.cpu(), classes, opts.seed).to(forget.labels.device)
     objective = None
-    if args.forget_loss == "nearest_adv":
+    if opts.forget_loss == "nearest_adv":
         with phases("pgd"):
-            near = nearest_adversarial_set(original, forget, classes, args.adv_steps, args.seed)
+            near = nearest_adversarial_set(original, forget, classes, opts.adv_steps, opts.seed)
         logging.info(f"nearest adversarial examples: {int((near.labels != forget.labels.cpu()).sum())} of "
                      f"{len(forget)} flipped, median radius {float(near.targets.median()):g}")
         objective = NearestAdversarialObjective(near)
-    elif args.forget_loss != "none":
-        objective = LabelObjective(args.forget_loss, relabels)
+    elif opts.forget_loss != "none":
+        objective = LabelObjective(opts.forget_loss, relabels)
     statistics, transforms, curvature = None, [], None
-    if args.update_transform != "none" or args.curvature_step != "none":
+    if opts.update_transform != "none" or opts.curvature_step != "none":
         with phases("statistics"):
             statistics = remaining_statistics(original, forget, model_dir)
-        if args.update_transform == "projection":
-            transforms.append(ProjectedUpdate(model, protected_bases(statistics, args.projection_energy), statistics,
-                                              args.projection_energy))
+        if opts.update_transform == "projection":
+            transforms.append(ProjectedUpdate(model, protected_bases(statistics, opts.projection_energy), statistics,
+                                              opts.projection_energy))
             kept = transforms[-1].dims()
             logging.info("projection: protected dimensions per layer " + ", ".join(
                 f"{n} {k}/{d}" for n, (k, d) in kept.items()))
-        if args.curvature_step == "kfac":
+        if opts.curvature_step == "kfac":
             with torch.enable_grad():
                 direction = kfac_direction(copy.deepcopy(original).requires_grad_(True), statistics,
-                                           forget.speech, forget.labels, args.curvature_damping)
+                                           forget.speech, forget.labels, opts.curvature_damping)
             curvature = CurvatureStep(model, direction)
     adv, adv_record = None, {}
-    if args.adv_weight > 0 and args.adv_num > 0:
+    if opts.adv_weight > 0 and opts.adv_num > 0:
         with phases("pgd"):
-            adv = make_adversarial_set(original, forget, classes, args.adv_num, args.adv_clip,
-                                       args.adv_step_size, args.adv_steps, args.seed)
+            adv = make_adversarial_set(original, forget, classes, opts.adv_num, opts.adv_clip,
+                                       opts.adv_step_size, opts.adv_steps, opts.seed)
         made = len(adv.labels)
         success = adv.success_rate
         adv = away_from_source(adv, forget)
@@ -322,20 +315,20 @@ def build_retention(args, model, original, forget: ForgetSet, classes: Sequence[
             adv = None
     weights = anchor = mask = importance = None
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    if args.elastic_weight > 0 or args.saliency_fraction < 1:
+    if opts.elastic_weight > 0 or opts.saliency_fraction < 1:
         with phases("mas"):
             importance = mas_importance(copy.deepcopy(original).requires_grad_(True), forget)
-    if args.saliency_fraction < 1:
-        mask = saliency_mask({n: imp for n, imp in importance.items() if n in trainable}, args.saliency_fraction)
+    if opts.saliency_fraction < 1:
+        mask = saliency_mask({n: imp for n, imp in importance.items() if n in trainable}, opts.saliency_fraction)
         logging.info(f"saliency mask: {sum(int(m.sum()) for m in mask.values())} of "
                      f"{sum(m.numel() for m in mask.values())} weights may move")
-    if args.elastic_weight > 0:
+    if opts.elastic_weight > 0:
         weights = {n: w for n, w in elastic_weights(importance).items() if n in trainable}
         anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
         mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
         logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
-    if args.elastic_weight > 0 and args.elastic_mode == "update":
-        transforms.append(ElasticDamping(weights, args.elastic_weight))
+    if opts.elastic_weight > 0 and opts.elastic_mode == "update":
+        transforms.append(ElasticDamping(weights, opts.elastic_weight))
     return Retention(relabels, adv, weights, anchor, mask, objective, transforms, curvature, statistics, adv_record)
 
 
@@ -389,44 +382,44 @@ def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[st
             for name, gs in per_term.items()}
 
 
-def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
+def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
                         phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None):
     """Steps until the forget set reaches the target or max_steps: returns
     (steps, forget accuracy, median loss, reached, per-step log)."""
     phases = phases or Phases()
-    generator = torch.Generator().manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(opts.seed)
     # Dropout on (train) or off (eval) during the updates; off keeps the
     # adversarial examples where theta0 labelled them.
-    model.train(args.update_mode == "train")
+    model.train(opts.update_mode == "train")
     steps, log = 0, []
     reached = rule.reached(acc, med)
-    while not reached and steps < args.max_steps:
+    while not reached and steps < opts.max_steps:
         steps += 1
         with phases("steps"):
-            idx = torch.randperm(len(forget), generator=generator)[: args.batch_size]
+            idx = torch.randperm(len(forget), generator=generator)[: opts.batch_size]
             terms, losses = {}, {}
             if r.objective is not None:
                 terms["forget"] = r.objective.loss(model, forget, idx)
                 losses["forget"] = terms["forget"]
             if r.adv is not None:
-                a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: args.batch_size]
+                a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: opts.batch_size]
                 terms["adv"] = retention_loss(logits_in_chunks(model, [r.adv.speech[i] for i in a_idx]), r.adv, a_idx,
-                                              args.adv_target)
-                losses["adv"] = args.adv_weight * terms["adv"]
+                                              opts.adv_target)
+                losses["adv"] = opts.adv_weight * terms["adv"]
             elastic = None
             if r.weights is not None:
                 with torch.no_grad():
                     terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
-                if args.elastic_mode == "penalty":
-                    elastic = elastic_gradient(model, r.anchor, r.weights, args.elastic_weight)
+                if opts.elastic_mode == "penalty":
+                    elastic = elastic_gradient(model, r.anchor, r.weights, opts.elastic_weight)
             if not losses:
                 raise UnlearnError("every loss term is switched off: nothing to optimise")
             optimizer.zero_grad(set_to_none=True)
             shares = _gradients(model, losses, elastic)
             if r.mask is not None:
                 mask_gradients(model, r.mask)
-            if args.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip, norm_type=args.grad_clip_type)
+            if opts.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip, norm_type=opts.grad_clip_type)
             before = {n: p.detach().clone() for n, p in model.named_parameters()} if r.transforms else None
             optimizer.step()
             for transform in r.transforms:
@@ -440,27 +433,27 @@ def update_until_target(args, model, optimizer, scheduler, forget: ForgetSet, r:
             growth.after_step(steps, acc, med)
         log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
                     "forget_accuracy": acc, "forget_median_loss": med})
-        logging.info(f"step {steps}/{args.max_steps}: "
+        logging.info(f"step {steps}/{opts.max_steps}: "
                      + ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
                      + "; gradient share " + ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
                      + f"; forget accuracy {acc:.3f}, median loss {med:.3f}")
     return steps, acc, med, reached, log
 
 
-def _save(args, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path,
+def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path,
           front_end=None) -> Dict:
     """The model (its front-end back in) and a config.yaml that ESPnet loads
     unchanged; with --keep_derived_data, the forget ids and the adversarial examples."""
     with attached(model, front_end) as whole:
         torch.save({k: v.cpu() for k, v in whole.state_dict().items()}, tmp / MODEL_FILE)
-    hyper = {k: getattr(args, k) for k in HYPERPARAMETERS}
+    hyper = opts.hyperparameters()
     # The source config, unchanged but for a record of the unlearning, so
     # that ESPnet loads the new model exactly as the old one.
     conf = dict(inputs.model_conf)
     # Lineage: every request this model has served, so that a later
     # request's gold model leaves all of them out (bin/forget_list.py).
     served = served_requests(inputs.model_conf) + [{
-        "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_list": str(args.forget_list),
+        "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_list": str(opts.forget_list),
         "forget_key": content_key(forget.utts), "num_forget_utts": len(forget),
         "model": str(inputs.output_dir / MODEL_FILE)}]
     conf["unlearn_conf"] = {**hyper, "source_config": str(inputs.config_file), "source_model": str(inputs.model_file),
@@ -489,7 +482,7 @@ def _save(args, inputs: UnlearnInputs, model, original, r: Retention, forget: Fo
             "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_key": content_key(forget.utts),
             "num_utts": len(forget)}]
         layer_statistics.save(statistics, tmp / layer_statistics.STATISTICS_FILE, record)
-    if args.keep_derived_data:
+    if opts.keep_derived_data:
         derived = tmp / "derived"
         derived.mkdir()
         (derived / "forget.ids").write_text("".join(u + "\n" for u in forget.utts), encoding="utf-8")

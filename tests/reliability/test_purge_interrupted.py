@@ -62,7 +62,7 @@ def test_a_purge_killed_and_resumed_records_what_an_uninterrupted_one_does(serve
     d = copy_recipe(served, tmp_path / "recipe", ("conf", "data", "dump", "exp", "downloads"))
     proc = run(f". ./path.sh && {sys.executable} {FAULT_AT} -m espnet2_unlearn.bin.purge {PURGE_ARGS}", cwd=d,
                check=None, env={"FAULT_AT": f"kill:{kill_at}"})
-    assert proc.returncode == 128 + 9, (proc.returncode, proc.stderr)  # killed where it was told
+    assert proc.returncode in (-9, 128 + 9), (proc.returncode, proc.stderr)  # SIGKILLed where it was told
     assert (d / "exp/requests/.forget.purge.json").exists()  # the journal says a purge is under way
     run(f"{RUN} --stage 9 --forget_list data/forget", cwd=d)
     record = json.loads((d / "exp/requests/forget.json").read_text())

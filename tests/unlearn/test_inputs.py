@@ -1,18 +1,12 @@
-import argparse
 import re
 
 import pytest
 
 from espnet2_unlearn.unlearn.inputs import UnlearnError, check_numbers
-
-DEFAULTS = dict(adv_num=2, adv_steps=10, adv_step_size=0.1, adv_clip=0.5, adv_weight=1.0, elastic_weight=1.0,
-                max_steps=100, batch_size=32, saliency_fraction=1.0, dampening_alpha=0.0,
-                dampening_strength=1.0, projection_energy=0.95, curvature_damping=1.0, step_growth=2.0,
-                step_patience=10, step_growth_max=8.0, step_relax_patience=20, optim_conf={"lr": 1e-4})
-
+from espnet2_unlearn.unlearn.options import UnlearnOptions
 
 def args(**kw):
-    return argparse.Namespace(**{**DEFAULTS, **kw})
+    return UnlearnOptions(**{"optim_conf": {"lr": 1e-4}, **kw})
 
 
 def test_defaults_and_switched_off_terms_pass():

@@ -1,25 +1,22 @@
 """The update loop on the small untrained model: what each elastic mode does
 to the weights, and the per-step record of the terms."""
 
-import argparse
 import copy
 
 import pytest
 import torch
 
 from espnet2_unlearn.model_calls import logits_of, pad
+from espnet2_unlearn.unlearn.options import UnlearnOptions
 from espnet2_unlearn.unlearn.runner import build_retention, score, update_until_target
 from espnet2_unlearn.unlearn.stopping import StopRule
 from tiny_model import tiny_forget_set, tiny_model
 
 
 def options(**kw):
-    base = dict(seed=0, batch_size=8, max_steps=5, forget_loss="relabel", adv_num=2, adv_steps=3,
-                adv_step_size=0.04, adv_clip=0.2, adv_weight=1.0, adv_target="hard", elastic_weight=1.0,
-                elastic_mode="penalty", saliency_fraction=1.0, kept_target="hard", update_mode="eval", grad_clip=0.0,
-                grad_clip_type=2.0, update_transform="none", projection_energy=0.95, curvature_step="none",
-                curvature_damping=1.0)
-    return argparse.Namespace(**{**base, **kw})
+    """The options of these runs: the defaults, but for a few smaller numbers."""
+    base = dict(batch_size=8, max_steps=5, adv_steps=3, update_mode="eval")
+    return UnlearnOptions(**{**base, **kw})
 
 
 def run_steps(args):

@@ -1,0 +1,30 @@
+"""Start-up: the stage-5, decoding and purge entry points import ESPnet's
+task without the text front-ends a classification model never uses, and
+an SSL front-end's packages still import afterwards."""
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("g2p_en.g2p", "inflect", "nltk", "tacotron_cleaner.numbers", "transformers", "s3prl")
+
+
+@pytest.mark.parametrize("entry", ["espnet2_unlearn.bin.unlearn_train", "espnet2_unlearn.bin.decode_sets",
+                                   "espnet2_unlearn.bin.purge", "espnet2_unlearn.model_file"])
+def test_an_entry_point_does_not_import_the_text_front_ends(entry):
+    code = (f"import sys, {entry}, espnet2_unlearn.espnet_imports; "
+            f"print('imported:', *(m for m in {HEAVY!r} if sys.modules.get(m) is not None))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "imported:"  # (ESPnet prints a line of its own about flash attention)
+
+
+def test_what_was_deferred_or_hidden_still_works_when_asked_for():
+    code = ("import espnet2_unlearn.espnet_imports\n"
+            "from espnet2.text.cleaner import TextCleaner\n"
+            "print('cleaned:', TextCleaner(['tacotron'])('I have 3 dogs'))\n"
+            "import importlib.util\n"
+            "print('transformers:', importlib.util.find_spec('transformers') is None "
+            "or bool(__import__('transformers').__version__))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "cleaned: I HAVE THREE DOGS" in out and "transformers: True" in out

@@ -4,8 +4,14 @@
 set -euo pipefail
 
 . "$(dirname "$(readlink -f "$0")")/utils/log.sh"
-# TERM and INT end the script as an error does, so that its EXIT trap (temporary
-# files) runs once the running command has stopped.
+# The command line, recorded in each experiment dir as run.sh (as ESPnet's
+# cls.sh does), so that a run can be repeated or resumed from a later stage.
+command_line=$(printf '%q ' "$0" "$@")
+# TERM and INT end the script as an error does, so that its one EXIT trap
+# removes the temporaries once the running command has stopped.
+temporaries=()
+temporary() { temporaries+=("$@"); }  # temporary PATH...: removed when this script exits
+trap 'rm -rf -- "${temporaries[@]}"' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 SECONDS=0
@@ -52,7 +58,7 @@ unlearn_args=         # extra options, e.g. "--adv_weight 0 --max_steps 20"
 unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget list)
 
 # Gold standard and baselines (stage 7)
-baselines="seed relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"  # which baselines stage 7 runs ("" for none)
+baselines=all         # which baselines stage 7 runs: all (those below), some of them, or "" for none
 finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
 
 # Purge (stage 9)
@@ -62,17 +68,23 @@ dry_run=false         # true: print what the purge would remove, change nothing
 # top of the seed method's config (baseline_config), or (finetune)
 # fine-tuning of the source model on the retain set.
 baseline_config=conf/unlearn_seed.yaml
-declare -A baseline_args=(
-  [seed]=""                                      # the seed method: relabeling + adversarial + elastic
-  [relabel]="--adv_weight 0 --elastic_weight 0"   # random relabeling only
-  [ascent]="--forget_loss ascent --adv_weight 0 --elastic_weight 0"  # gradient ascent only
-  [l2ul]="--forget_loss ascent"                  # ascent + adversarial + elastic (L2UL-style)
-  [relabel_adv]="--elastic_weight 0"             # relabeling + adversarial
-  [relabel_elastic]="--adv_weight 0"             # relabeling + elastic
-  [targeted]="--forget_loss targeted"            # targeted relabeling + adversarial + elastic
-  [finetune]=""
+# The one list of them: "name:options", in the order the tables show them.
+baseline_list=(
+  "seed:"                                            # the seed method: relabeling + adversarial + elastic
+  "relabel:--adv_weight 0 --elastic_weight 0"        # random relabeling only
+  "ascent:--forget_loss ascent --adv_weight 0 --elastic_weight 0"  # gradient ascent only
+  "l2ul:--forget_loss ascent"                        # ascent + adversarial + elastic (L2UL-style)
+  "relabel_adv:--elastic_weight 0"                   # relabeling + adversarial
+  "relabel_elastic:--adv_weight 0"                   # relabeling + elastic
+  "targeted:--forget_loss targeted"                  # targeted relabeling + adversarial + elastic
+  "finetune:"                                        # fine-tuning on the retain set (no unlearn_train options)
 )
-all_baselines="seed relabel ascent l2ul relabel_adv relabel_elastic targeted finetune"
+declare -A baseline_args=()
+all_baselines=
+for entry in "${baseline_list[@]}"; do
+  baseline_args[${entry%%:*}]=${entry#*:}
+  all_baselines+="${all_baselines:+ }${entry%%:*}"
+done
 
 help_message=$(cat <<EOF
 Usage: $0 [options]
@@ -115,7 +127,7 @@ Options (default in brackets):
   --unlearn_config FILE  unlearning hyper-parameters [${unlearn_config}]
   --unlearn_args STR     extra unlearning options, e.g. "--adv_weight 0" [${unlearn_args}]
   --unlearn_tag NAME     output exp/unlearn_<tag> [name of the forget list]
-  --baselines "NAMES"    stage 7 baselines among ${all_baselines} [${baselines}]
+  --baselines "NAMES"    stage 7 baselines among ${all_baselines}, or all [${baselines}]
   --finetune_epochs N    epochs of the finetune baseline [${finetune_epochs}]
   --dry_run BOOL         stage 9: print what would be removed, change nothing [${dry_run}]
   --config FILE          file of option settings, read first
@@ -149,6 +161,7 @@ fi
 [[ "${unlearn_tag}" =~ ^[A-Za-z0-9._+-]+$ ]] || die "request name '${unlearn_tag}' (--unlearn_tag, or the forget list's name) may hold only letters, digits and . _ + -"
 unlearn_exp="${expdir}/unlearn_${unlearn_tag}"
 forget_key=   # set by forget_info, with gold_exp and retain_dir
+[ "${baselines}" != all ] || baselines=${all_baselines}
 for b in ${baselines}; do
   [ -n "${baseline_args[${b}]+set}" ] || die "unknown baseline '${b}' in --baselines (known: ${all_baselines})"
 done
@@ -219,6 +232,27 @@ print((c.get('normalize_conf') or {}).get('stats_file') or '')" "${unlearn_exp}/
   log "Packed model: ${pack}"
 }
 
+# cls_train's data options, the same for statistics and training:
+# cls_train_data TRAIN_DIR sets cls_train_data_args.
+cls_train_data() {
+  cls_train_data_args=(
+    --use_preprocessor true
+    --token_list "${token_list}"
+    --input_size "$(feat_dim_of "$1/feats.scp")"
+    --train_data_path_and_name_and_type "$1/feats.scp,speech,kaldi_ark"
+    --train_data_path_and_name_and_type "$1/text,label,text"
+    --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark"
+    --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text"
+  )
+}
+
+# record_command DIR: DIR/run.sh repeats this run (from a later stage: add --stage N).
+record_command() {
+  printf '#!/usr/bin/env bash\n# The command that made this directory; add --stage N to resume.\n%s"$@"\n' \
+    "${command_line}" > "$1/run.sh"
+  chmod +x "$1/run.sh"
+}
+
 # Shapes and feature statistics of a training set and the valid set, by
 # cls_train --collect_stats over nj jobs (of the features as they are: no normalisation): collect_stats TRAIN_DIR STATS_DIR CONFIG [more cls_train options]
 collect_stats() {
@@ -233,16 +267,11 @@ collect_stats() {
     for j in $(seq "${_nj}"); do split_files+=" ${tmp}/logdir/${pair%%=*}.${j}.scp"; done
     utils/split_scp.pl "${pair#*=}/feats.scp" ${split_files}
   done
+  cls_train_data "${train_dir}"
   ${train_cmd} JOB=1:"${_nj}" "${tmp}/logdir/stats.JOB.log" \
     ${python} -m espnet2.bin.cls_train \
       --collect_stats true \
-      --use_preprocessor true \
-      --token_list "${token_list}" \
-      --input_size "$(feat_dim_of "${train_dir}/feats.scp")" \
-      --train_data_path_and_name_and_type "${train_dir}/feats.scp,speech,kaldi_ark" \
-      --train_data_path_and_name_and_type "${train_dir}/text,label,text" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
+      "${cls_train_data_args[@]}" \
       --train_shape_file "${tmp}/logdir/train.JOB.scp" \
       --valid_shape_file "${tmp}/logdir/valid.JOB.scp" \
       --output_dir "${tmp}/logdir/stats.JOB" \
@@ -268,16 +297,12 @@ train_ser() {
     *) die "normalisation must be global_mvn, utterance_mvn or none, got '${normalize}'" ;;
   esac
   mkdir -p "${exp_dir}"
+  record_command "${exp_dir}"
+  cls_train_data "${train_dir}"
   ${cuda_cmd} --gpu "${ngpu}" "${exp_dir}/train.log" \
     ${python} -m espnet2.bin.cls_train \
-      --use_preprocessor true \
-      --token_list "${token_list}" \
-      --input_size "$(feat_dim_of "${train_dir}/feats.scp")" \
+      "${cls_train_data_args[@]}" \
       ${norm_opts} \
-      --train_data_path_and_name_and_type "${train_dir}/feats.scp,speech,kaldi_ark" \
-      --train_data_path_and_name_and_type "${train_dir}/text,label,text" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/feats.scp,speech,kaldi_ark" \
-      --valid_data_path_and_name_and_type "${feats_dir}/${valid_set}/text,label,text" \
       --train_shape_file "${stats_dir}/train/speech_shape" \
       --valid_shape_file "${stats_dir}/valid/speech_shape" \
       --resume true \
@@ -303,13 +328,12 @@ run_unlearning() {
 forget_info() {
   [ -z "${forget_key:-}" ] || return 0
   local info
-  forget_ids="${expdir}/.forget_ids.$$"  # the sorted ids, while this run lasts
-  mkdir -p "${expdir}"
-  trap 'rm -f "${forget_ids}"' EXIT
   info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${feats_dir}/${train_set}" \
-    --ids_out "${forget_ids}" --source_config "${ser_exp}/config.yaml" --requests_dir "${expdir}/requests" \
+    --ids_for $$ --source_config "${ser_exp}/config.yaml" --expdir "${expdir}" \
     "${forget_list}") || die "forget list ${forget_list} cannot be served (see the message above)"
-  read -r num_forget forget_request forget_key num_excluded <<< "${info}"
+  # forget_ids: the sorted ids gold leaves out, while this run lasts
+  read -r num_forget forget_request forget_key num_excluded forget_ids <<< "${info}"
+  temporary "${forget_ids}" "${forget_ids}.retain"
   gold_exp="${expdir}/gold_$(basename "${ser_exp}")_${forget_key}"
   retain_dir="${feats_dir}/${train_set}_retain_${forget_key}"
 }
@@ -369,6 +393,67 @@ evaluate_models() {
     || die "evaluation failed"
 }
 
+# Stage 7's parts.  The retain set: train minus what gold leaves out
+# (retain_dir, num_retain).
+make_retain_set() {
+  num_retain=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - num_excluded ))
+  if [ ! -f "${retain_dir}/feats.scp" ]; then
+    utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
+    utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
+  fi
+  [ "$(wc -l < "${retain_dir}/utt2spk")" -eq "${num_retain}" ] \
+    || die "${retain_dir} has $(wc -l < "${retain_dir}/utt2spk") utterances, expected ${num_retain}"
+}
+
+# The gold standard: the source model's own config.yaml (options, seed,
+# model selection), retrained on the retain set with statistics of its own.
+train_gold() {
+  local start
+  if [ -f "${gold_exp}/train_report.json" ]; then
+    log "Gold standard ${gold_exp} (forget key ${forget_key}) exists: kept"
+    return
+  fi
+  log "Gold standard: retraining ${ser_exp}'s config on ${retain_dir} (${num_retain} utterances) -> ${gold_exp}"
+  rm -rf "${gold_exp}" "${gold_exp}_stats"
+  start=$(date +%s.%N)
+  collect_stats "${retain_dir}" "${gold_exp}_stats" "${retrain_config}"
+  train_ser "${retain_dir}" "${gold_exp}_stats" "${gold_exp}" "${retrain_config}" "${retrain_normalize}"
+  need_model "${gold_exp}" "${inference_model}"
+  cp "${retrain_config}" "${gold_exp}/retrain_config.yaml"
+  ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${gold_exp}" \
+    --process_time_s "$(since "${start}")" --num_train_utts "${num_retain}" \
+    --forget_key "${forget_key}" --forget_list "${forget_list}" --source_config "${ser_exp}/config.yaml" \
+    || die "cannot write ${gold_exp}/train_report.json"
+}
+
+# run_baseline NAME: one baseline of baseline_list, kept when it is there already.
+run_baseline() {
+  local b=$1 out="${expdir}/baseline_$1_${unlearn_tag}" start
+  if [ -f "${out}/forget_report.json" ] || [ -f "${out}/train_report.json" ]; then
+    log "Baseline ${b}: ${out} exists: kept"
+    return
+  fi
+  rm -rf "${out}"
+  if [ "${b}" != finetune ]; then
+    log "Baseline ${b}: unlearning with ${baseline_args[${b}]} -> ${out}"
+    # A baseline is a point of comparison, published whether or not it reached the target (its report says).
+    run_unlearning "${out}" "${baseline_args[${b}]} --allow_unreached true" "${baseline_config}"
+    return
+  fi
+  log "Baseline finetune: ${finetune_epochs} epochs of ${ser_exp}/${source_file} on ${retain_dir} -> ${out}"
+  # Shapes of the retain set; the normalisation comes with the source model's parameters.
+  mkdir -p "${out}_stats/train"
+  cp -r "${ser_stats_dir}/valid" "${out}_stats/"
+  cp "${ser_stats_dir}/train/feats_stats.npz" "${out}_stats/train/"
+  utils/filter_scp.pl "${retain_dir}/utt2spk" "${ser_stats_dir}/train/speech_shape" > "${out}_stats/train/speech_shape"
+  start=$(date +%s.%N)
+  train_ser "${retain_dir}" "${out}_stats" "${out}" "${retrain_config}" "${retrain_normalize}" \
+    --init_param "${ser_exp}/${source_file}" --max_epoch "${finetune_epochs}"
+  ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${out}" \
+    --process_time_s "$(since "${start}")" --num_train_utts "${num_retain}" \
+    --forget_key "${forget_key}" --forget_list "${forget_list}" || die "cannot write ${out}/train_report.json"
+}
+
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
   log "Stage 1: data preparation"
   [ -x local/data.sh ] || die "local/data.sh does not exist or is not executable"
@@ -408,9 +493,9 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
   done
   # All sets are made under temporary names and renamed only when every
   # one of them succeeded.
-  cleanup_tmp() { for d in ${all_sets}; do rm -rf "${feats_dir}/.${d}.tmp"; done; }
   for dset in ${all_sets}; do
     tmp="${feats_dir}/.${dset}.tmp"
+    temporary "${tmp}"
     rm -rf "${tmp}"
     mkdir -p "${tmp}/split${nj}" "${tmp}/data" "${tmp}/log"
     num_utts=$(wc -l < "data/${dset}/wav.scp")
@@ -427,7 +512,6 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
       rm -rf "${expdir}/logs/fbank_${dset}"
       mkdir -p "${expdir}/logs"
       mv "${tmp}/log" "${expdir}/logs/fbank_${dset}"
-      cleanup_tmp
       die "feature extraction failed for data/${dset} (job logs: ${expdir}/logs/fbank_${dset}/); nothing was written to ${feats_dir}"
     fi
     for n in $(seq "${_nj}"); do cat "${tmp}/data/feats.${n}.scp"; done \
@@ -435,10 +519,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     for n in $(seq "${_nj}"); do cat "${tmp}/data/utt2num_frames.${n}"; done | LC_ALL=C sort > "${tmp}/utt2num_frames"
     rm -f "${tmp}"/data/feats.*.scp "${tmp}"/data/utt2num_frames.*
     for f in text utt2spk spk2utt; do cp "data/${dset}/${f}" "${tmp}/${f}"; done
-    if [ "$(wc -l < "${tmp}/feats.scp")" -ne "${num_utts}" ]; then
-      cleanup_tmp
-      die "feature extraction lost utterances of data/${dset}"
-    fi
+    [ "$(wc -l < "${tmp}/feats.scp")" -eq "${num_utts}" ] || die "feature extraction lost utterances of data/${dset}"
   done
   for dset in ${all_sets}; do
     rm -rf "${feats_dir:?}/${dset}"
@@ -545,66 +626,15 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   need "${unlearn_exp}/forget_report.json" 5
   need "${ser_stats_dir}/train/speech_shape" 3
   need "${ser_exp}/config.yaml" 4
-  # The retain set: train minus forget, the gold model's training data.
-  expected=$(( $(wc -l < "${feats_dir}/${train_set}/utt2spk") - num_excluded ))
-  if [ ! -f "${retain_dir}/feats.scp" ]; then
-    utils/filter_scp.pl --exclude "${forget_ids}" "${feats_dir}/${train_set}/utt2spk" | cut -d' ' -f1 > "${forget_ids}.retain"
-    utils/subset_data_dir.sh --utt-list "${forget_ids}.retain" "${feats_dir}/${train_set}" "${retain_dir}" >/dev/null
-    rm -f "${forget_ids}.retain"
-  fi
-  [ "$(wc -l < "${retain_dir}/utt2spk")" -eq "${expected}" ] \
-    || die "${retain_dir} has $(wc -l < "${retain_dir}/utt2spk") utterances, expected ${expected}"
-
+  make_retain_set
   # How the source model was trained (its own config.yaml, less its data and
   # outputs): the gold model and the fine-tune baseline follow it.
   retrain_config="${expdir}/.retrain_config.${forget_key}.yaml"
+  temporary "${retrain_config}"
   retrain_normalize=$(${python} -m espnet2_unlearn.bin.gold_config "${ser_exp}/config.yaml" "${retrain_config}") \
     || die "cannot retrain like ${ser_exp}: see the message above"
-  if [ -f "${gold_exp}/train_report.json" ]; then
-    log "Gold standard ${gold_exp} (forget key ${forget_key}) exists: kept"
-  else
-    # Trained exactly like the source model: its own config.yaml (options,
-    # seed, model selection), on the retain set with statistics of its own.
-    log "Gold standard: retraining ${ser_exp}'s config on ${retain_dir} (${expected} utterances) -> ${gold_exp}"
-    rm -rf "${gold_exp}" "${gold_exp}_stats"
-    start=$(date +%s.%N)
-    collect_stats "${retain_dir}" "${gold_exp}_stats" "${retrain_config}"
-    train_ser "${retain_dir}" "${gold_exp}_stats" "${gold_exp}" "${retrain_config}" "${retrain_normalize}"
-    need_model "${gold_exp}" "${inference_model}"
-    cp "${retrain_config}" "${gold_exp}/retrain_config.yaml"
-    ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${gold_exp}" \
-      --process_time_s "$(since "${start}")" --num_train_utts "${expected}" \
-      --forget_key "${forget_key}" --forget_list "${forget_list}" --source_config "${ser_exp}/config.yaml" \
-      || die "cannot write ${gold_exp}/train_report.json"
-  fi
-
-  for b in ${baselines}; do
-    out="${expdir}/baseline_${b}_${unlearn_tag}"
-    if [ -f "${out}/forget_report.json" ] || [ -f "${out}/train_report.json" ]; then
-      log "Baseline ${b}: ${out} exists: kept"
-      continue
-    fi
-    rm -rf "${out}"
-    if [ "${b}" = finetune ]; then
-      log "Baseline finetune: ${finetune_epochs} epochs of ${ser_exp}/${source_file} on ${retain_dir} -> ${out}"
-      # Shapes of the retain set; the normalisation comes with the source model's parameters.
-      mkdir -p "${out}_stats/train"
-      cp -r "${ser_stats_dir}/valid" "${out}_stats/"
-      cp "${ser_stats_dir}/train/feats_stats.npz" "${out}_stats/train/"
-      utils/filter_scp.pl "${retain_dir}/utt2spk" "${ser_stats_dir}/train/speech_shape" > "${out}_stats/train/speech_shape"
-      start=$(date +%s.%N)
-      train_ser "${retain_dir}" "${out}_stats" "${out}" "${retrain_config}" "${retrain_normalize}" \
-        --init_param "${ser_exp}/${source_file}" --max_epoch "${finetune_epochs}"
-      ${python} -m espnet2_unlearn.bin.train_report --exp_dir "${out}" \
-        --process_time_s "$(since "${start}")" --num_train_utts "${expected}" \
-        --forget_key "${forget_key}" --forget_list "${forget_list}" || die "cannot write ${out}/train_report.json"
-    else
-      log "Baseline ${b}: unlearning with ${baseline_args[${b}]} -> ${out}"
-      # A baseline is a point of comparison, published whether or not it reached the target (its report says).
-      run_unlearning "${out}" "${baseline_args[${b}]} --allow_unreached true" "${baseline_config}"
-    fi
-  done
-  rm -f "${retrain_config}"
+  train_gold
+  for b in ${baselines}; do run_baseline "${b}"; done
   evaluate_models
 fi
 

@@ -9,8 +9,9 @@
 #       --forget_list data/forget
 set -euo pipefail
 . "$(dirname "$(readlink -f "$0")")/utils/log.sh"
-# TERM and INT end the script as an error does, so that its EXIT trap (temporary
-# files) runs once the running command has stopped.
+command_line=$(printf '%q ' "$0" "$@")  # recorded in the output as run.sh
+# TERM and INT end the script as an error does, so that its EXIT trap (the
+# lock, the ERROR line) runs once the running command has stopped.
 trap 'exit 143' TERM
 trap 'exit 130' INT
 # Any failure ends in an ERROR line, also one that die did not report (a
@@ -104,7 +105,7 @@ esac
 # The forget list is read once, by Python: checked against the training
 # data, and (auto) a speaker request when it holds every utterance of its speakers.
 [ -f "${train_dir}/utt2spk" ] || die "${train_dir}/utt2spk does not exist"
-info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${train_dir}" --requests_dir "${expdir}/requests" "${forget_list}") \
+info=$(${python} -m espnet2_unlearn.bin.forget_list --train_dir "${train_dir}" --expdir "${expdir}" "${forget_list}") \
   || die "forget list ${forget_list} cannot be served (see the message above)"
 read -r _ request _ <<< "${info}"
 [ "${forget_request}" = auto ] && forget_request=${request}
@@ -141,7 +142,7 @@ ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
     --forget_data_path_and_name_and_type "${train_dir}/text,label,text" \
     --ngpu "${ngpu}" \
     --output_dir "${outdir}" \
-    --process_start "${start}" \
+    --process_start "${start}" --stage_command "${command_line}" \
     ${unlearn_args} \
   || { grep -h "^unlearn_train:" "${logfile}" >&2 || true; die "unlearning failed: see ${logfile}"; }
 grep -E "INFO: (before|reached|stopped)" "${outdir}/unlearn.log" | sed 's/^.*INFO: /  /' || true

@@ -265,7 +265,7 @@ def main():
     p.add_argument("--jobs", type=int, default=1,
                    help="forget sets run at a time (each then on one thread: OMP_NUM_THREADS=1)")
     p.add_argument("--stop_stage", type=int, choices=[6, 7], default=7)
-    p.add_argument("--baselines", default="seed relabel ascent l2ul relabel_adv relabel_elastic targeted finetune")
+    p.add_argument("--baselines", default="all", help="ser.sh --baselines: all, or some of its baseline_list")
     p.add_argument("--unlearn_args", default="")
     p.add_argument("--name", default="", help="suffix of the run names, for a hyper-parameter setting")
     p.add_argument("--forget_dir", default="data/bench", help="where forget lists and run logs go")

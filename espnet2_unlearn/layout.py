@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
+FORGET_IDS = ".forget_ids."
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -46,10 +48,15 @@ class Layout:
     def unlearn_dir(self, tag: str) -> Path:
         return self.exp / f"unlearn_{tag}"
 
+    def forget_ids(self, owner: str) -> Path:
+        """The sorted ids of a request while a stage engine (its pid: owner)
+        serves it: the one file outside a purge's journal that names them."""
+        return self.exp / f"{FORGET_IDS}{owner}"
+
     def leftovers(self, request: str) -> List[Path]:
         """Temporaries of interrupted runs that may hold the request's ids:
-        ser.sh's forget-id lists, stage 5's and the baselines' directories."""
-        return [*sorted(self.exp.glob(".forget_ids.*")), *sorted(self.exp.glob(f".unlearn_{request}.tmp")),
+        the stage engine's forget-id lists, stage 5's and the baselines' directories."""
+        return [*sorted(self.exp.glob(f"{FORGET_IDS}*")), *sorted(self.exp.glob(f".unlearn_{request}.tmp")),
                 *sorted(self.exp.glob(f".baseline_*_{request}.tmp"))]
 
     def relative(self, path: Path) -> str:

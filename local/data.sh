@@ -2,7 +2,8 @@
 # Data preparation for the built-in corpus: generates the audio into
 # ${BUILTIN} (db.sh) and writes data/{train,valid,test}.
 # The evaluation speakers record more than the training speakers so that
-# test UAR differences of about a point can be resolved (README, "Sizes").
+# test UAR differences of about a point can be resolved (docs/reference.md,
+# "The built-in corpus").
 set -euo pipefail
 help_message="Usage: $0 [--num_speakers N] [--num_valid_speakers N] [--num_test_speakers N]
   [--utts_per_emotion N] [--valid_utts_per_emotion N] [--test_utts_per_emotion N] [--seed N]"

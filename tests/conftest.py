@@ -8,10 +8,11 @@ from helpers import FAKE_SBATCH, TINY_CONFIG, TINY_DATA, make_recipe_dir, run
 
 
 def pytest_collection_modifyitems(items):
-    # Tests that run ESPnet training through the recipe take minutes: marked
-    # slow, so that `pytest -m "not slow"` runs the others alone.
+    # Tests that train through the recipe (the tiny_recipe fixture, directly
+    # or through another fixture) take minutes: marked slow, so that
+    # `pytest -m "not slow"` runs the others alone.
     for item in items:
-        if "tiny_recipe" in getattr(item, "fixturenames", ()) or "/recipe/" in str(item.fspath):
+        if "tiny_recipe" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
         if "/reliability/" in str(item.fspath):
             item.add_marker(pytest.mark.reliability)

@@ -1,17 +1,18 @@
 """Checks a forget list against the training data and tells the stages what
 they need of it, so that no shell script reads a forget list itself:
 
-    python -m espnet2_unlearn.bin.forget_list --train_dir dump/fbank/train [--ids_out F] LIST
+    python -m espnet2_unlearn.bin.forget_list --train_dir dump/fbank/train [--expdir exp] [--ids_for PID] LIST
 
-prints `<utterances> <request> <key> <excluded>`: the number of utterances,
+prints `<utterances> <request> <key> <excluded> [<ids file>]`: the number of utterances,
 the kind of request (speaker: the list holds every training utterance of its
 speakers; otherwise utterance), the content key (12 hex digits of the
 SHA-256 of the sorted ids) under which its gold model and retain set are
 stored, and how many training utterances gold leaves out.  With
 --source_config (the config.yaml of the model that serves the request), an
 unlearned model's earlier requests are left out of gold too, and the key is
-that of everything left out.  With --ids_out, writes the sorted ids left out
-there.  Exits non-zero, naming the file and
+that of everything left out.  With --ids_for (the stage engine's pid),
+writes the sorted ids left out to the layout's forget-id file
+(espnet2_unlearn/layout.py) and prints its path; the caller removes it.  Exits non-zero, naming the file and
 line or utterance, on a missing, empty or duplicated list and on ids that
 are not in the training data.
 """
@@ -35,21 +36,23 @@ from espnet2_unlearn.data.forget_list import (
     served_requests,
 )
 from espnet2_unlearn.data.kaldi_dir import DataDirError, read_table
+from espnet2_unlearn.layout import Layout
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train_dir", type=Path, required=True, help="the training data dir (its utt2spk)")
-    p.add_argument("--ids_out", type=Path, help="write the sorted ids that gold leaves out here")
+    p.add_argument("--ids_for", help="write the sorted ids that gold leaves out for this owner (a pid)")
     p.add_argument("--source_config", type=Path, help="config.yaml of the model serving the request")
-    p.add_argument("--requests_dir", type=Path, default=Path("exp/requests"), help="audit records of purges")
+    p.add_argument("--expdir", default="exp", help="the recipe's exp directory (audit records of purges)")
     p.add_argument("forget_list", help="Kaldi data dir or file of utterance ids")
     args = p.parse_args(argv)
+    layout = Layout.of(".", exp=args.expdir)
     try:
         lines = read_forget_lines(args.forget_list)
         ids = list(lines)
         utt2spk = read_table(args.train_dir / "utt2spk")
-        purged = purged_by([u for u in ids if u not in utt2spk], args.requests_dir)
+        purged = purged_by([u for u in ids if u not in utt2spk], layout.requests_dir)
         if purged:
             u = next(iter(purged))
             raise ForgetSetError(f"utterance {u} of the forget list was purged by request {purged[u]}"
@@ -62,14 +65,18 @@ def main(argv=None) -> None:
         served = []
         if args.source_config is not None and args.source_config.is_file():
             served = served_requests(yaml.safe_load(args.source_config.read_text(encoding="utf-8")) or {})
-        excluded = excluded_ids(ids, served, utt2spk, args.requests_dir)
+        excluded = excluded_ids(ids, served, utt2spk, layout.requests_dir)
     except (ForgetSetError, DataDirError, OSError, yaml.YAMLError) as e:
         sys.exit(f"forget_list: {e}")
-    if args.ids_out:
-        tmp = args.ids_out.with_name(args.ids_out.name + ".tmp")
+    out = []
+    if args.ids_for:
+        ids_file = layout.forget_ids(args.ids_for)
+        ids_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = ids_file.with_name(ids_file.name + ".tmp")
         tmp.write_text("".join(u + "\n" for u in excluded), encoding="utf-8")
-        os.replace(tmp, args.ids_out)
-    print(len(ids), request_of(ids, utt2spk), content_key(excluded), len(excluded))
+        os.replace(tmp, ids_file)
+        out = [str(ids_file)]
+    print(len(ids), request_of(ids, utt2spk), content_key(excluded), len(excluded), *out)
 
 
 if __name__ == "__main__":

@@ -119,6 +119,9 @@ class UnlearnOptions:
     process_start: Optional[float] = option(None, "when the calling stage started (seconds since the epoch): the "
                                             "output then holds process_time.json, the whole process as that "
                                             "stage saw it", parse=float, hyper=False)
+    stage_command: Optional[str] = option(None, "the command line of the stage script that ran this (unlearn.sh): "
+                                          "the output holds it as run.sh, as ESPnet's cls.sh records its own",
+                                          parse=str_or_none, hyper=False)
     # ESPnet's training options that unlearning uses
     output_dir: Optional[str] = option(None, inherited=True, hyper=False)
     ngpu: int = option(0, inherited=True, hyper=False)

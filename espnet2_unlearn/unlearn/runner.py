@@ -137,6 +137,10 @@ def _run_locked(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget
         with open(tmp / "forget_report.json", "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
             f.write("\n")
+        if opts.stage_command:
+            (tmp / "run.sh").write_text("#!/usr/bin/env bash\n# The command that made this directory.\n"
+                                        f"{opts.stage_command}\n")
+            (tmp / "run.sh").chmod(0o755)
         if opts.process_start is not None:
             # The whole process as the stage saw it (start-up, loading and saving included).
             (tmp / "process_time.json").write_text(

@@ -39,10 +39,10 @@ def write_train(tmp_path):
 def test_command_prints_count_request_and_key(tmp_path):
     train = write_train(tmp_path)
     (tmp_path / "ids").write_text("b2\nb1\n")
-    out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
+    out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_for 7 --expdir {tmp_path}/exp "
               f"{tmp_path}/ids").stdout.split()
-    assert out == ["2", "speaker", content_key(["b1", "b2"]), "2"]
-    assert (tmp_path / "sorted").read_text() == "b1\nb2\n"
+    assert out == ["2", "speaker", content_key(["b1", "b2"]), "2", f"{tmp_path}/exp/.forget_ids.7"]
+    assert (tmp_path / "exp/.forget_ids.7").read_text() == "b1\nb2\n"
 
 
 def test_gold_leaves_out_the_requests_a_model_served_before(tmp_path):
@@ -54,14 +54,14 @@ def test_gold_leaves_out_the_requests_a_model_served_before(tmp_path):
     conf = tmp_path / "config.yaml"
     conf.write_text(yaml.safe_dump({"unlearn_conf": {"requests_served": [
         {"request": "first", "forget_list": str(tmp_path / "first"), "forget_key": "x", "num_forget_utts": 1}]}}))
-    out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/left_out "
-              f"--source_config {conf} --requests_dir {tmp_path}/requests {tmp_path}/ids").stdout.split()
-    assert out == ["1", "utterance", content_key(["a1", "b2"]), "2"]
-    assert (tmp_path / "left_out").read_text() == "a1\nb2\n"
+    out = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_for 7 --expdir {tmp_path}/exp "
+              f"--source_config {conf} {tmp_path}/ids").stdout.split()
+    assert out[:4] == ["1", "utterance", content_key(["a1", "b2"]), "2"]
+    assert (tmp_path / "exp/.forget_ids.7").read_text() == "a1\nb2\n"
     # an earlier request whose list is gone and that was never purged cannot be left out
     (tmp_path / "first").unlink()
     proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --source_config {conf} "
-               f"--requests_dir {tmp_path}/requests {tmp_path}/ids", check=False)
+               f"--expdir {tmp_path} {tmp_path}/ids", check=False)
     assert "served request first before, whose forget list" in proc.stderr and "was not purged" in proc.stderr
 
 
@@ -69,13 +69,13 @@ def test_an_utterance_purged_before_is_named_as_such(tmp_path):
     from espnet2_unlearn.purge.audit import salted_hashes
 
     train = write_train(tmp_path)
-    requests = tmp_path / "requests"
-    requests.mkdir()
+    requests = tmp_path / "exp/requests"
+    requests.mkdir(parents=True)
     (requests / "old.json").write_text(json.dumps({"request": "old", "time": "2026-01-01T00:00:00+00:00",
                                                    "utterance_id_hashes": {"salt": "ab",
                                                                            "hashes": salted_hashes(["gone"], "ab")}}))
     (tmp_path / "ids").write_text("a1\ngone\n")
-    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --requests_dir {requests} "
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --expdir {tmp_path}/exp "
                f"{tmp_path}/ids", check=False)
     assert "utterance gone of the forget list was purged by request old (2026-01-01T00:00:00+00:00)" in proc.stderr
 
@@ -83,10 +83,10 @@ def test_an_utterance_purged_before_is_named_as_such(tmp_path):
 def test_command_refuses_ids_outside_the_training_data(tmp_path):
     train = write_train(tmp_path)
     (tmp_path / "ids").write_text("a1\nzz\nyy\n")
-    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_for 7 --expdir {tmp_path}/exp "
                f"{tmp_path}/ids", check=False)
     assert f"utterance zz (line 2) of the forget list is not in {train}/utt2spk (nor are 1 more)" in proc.stderr
-    assert not (tmp_path / "sorted").exists() and proc.stdout == ""
+    assert not (tmp_path / "exp/.forget_ids.7").exists() and proc.stdout == ""
 
 
 @pytest.mark.parametrize("content, message", [
@@ -107,6 +107,6 @@ def test_a_list_that_leaves_nothing_or_no_class_to_learn_from_is_refused(tmp_pat
     train = write_train(tmp_path)
     (train / "text").write_text("a1 sad\na2 happy\nb1 sad\nb2 happy\n")
     (tmp_path / "ids").write_text(ids)
-    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_out {tmp_path}/sorted "
+    proc = run(f"python -m espnet2_unlearn.bin.forget_list --train_dir {train} --ids_for 7 --expdir {tmp_path}/exp "
                f"{tmp_path}/ids", check=False)
-    assert message in proc.stderr and not (tmp_path / "sorted").exists()
+    assert message in proc.stderr and not (tmp_path / "exp/.forget_ids.7").exists()

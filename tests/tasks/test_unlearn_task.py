@@ -11,49 +11,11 @@ import pytest
 import torch
 
 from helpers import run
+from unlearn_runs import EXP, source_hashes, unlearn, unlearn_cmd, unlearn_error
 from espnet2.tasks.cls import CLSTask
 from espnet2_unlearn.bin.unlearn_train import main as unlearn_train
 from espnet2_unlearn.data.kaldi_dir import read_table
 from espnet2_unlearn.unlearn.runner import score
-
-EXP = "exp/ser_tiny"
-
-
-def sha(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def source_hashes(d):
-    return {p.name: sha(p) for p in sorted((d / EXP).iterdir()) if p.is_file()}
-
-
-def unlearn_cmd(out, forget_list, *extra, source_model=f"{EXP}/train.loss.ave.pth",
-                text="dump/fbank/train/text"):
-    return ("--config conf/unlearn.yaml "
-            f"--source_model {source_model} --forget_list {forget_list} "
-            "--forget_data_path_and_name_and_type dump/fbank/train/feats.scp,speech,kaldi_ark "
-            f"--forget_data_path_and_name_and_type {text},label,text "
-            f"--output_dir {out} " + " ".join(extra))
-
-
-def unlearn(d, out, forget_list, *extra, **kw):
-    """A real run, in a process of its own as the recipe runs it."""
-    return run("python -m espnet2_unlearn.bin.unlearn_train " + unlearn_cmd(out, forget_list, *extra, **kw), cwd=d)
-
-
-def unlearn_error(d, out, forget_list, *extra, **kw) -> str:
-    """The error of a run that must fail before it starts, in this process
-    (the checks come before any work, so no process start-up is spent)."""
-    cwd = os.getcwd()
-    os.chdir(d)
-    try:
-        unlearn_train([a for a in unlearn_cmd(out, forget_list, *extra, **kw).split() if a])
-    except SystemExit as e:
-        return str(e.code)
-    finally:
-        os.chdir(cwd)
-    raise AssertionError("the run did not fail")
-
 
 @pytest.fixture(scope="module")
 def forget10(tiny_recipe, tmp_path_factory):
@@ -177,82 +139,6 @@ def test_each_term_can_be_switched_off(tiny_recipe, forget10, tmp_path):
     assert not (tmp_path / "nothing").exists()
 
 
-# Bad input: one clear error, nothing written, the source model unchanged.
-
-def fails(d, out, forget_list, message, *extra, **kw):
-    before = source_hashes(d)
-    error = unlearn_error(d, out, forget_list, *extra, **kw)
-    assert message in error, error
-    assert not out.exists() and not list(out.parent.glob(f".{out.name}*"))
-    assert source_hashes(d) == before
-
-
-def test_unknown_empty_and_duplicated_ids(tiny_recipe, tmp_path):
-    d, _ = tiny_recipe
-    train = sorted(read_table(d / "data/train/utt2spk"))
-    (tmp_path / "unknown").write_text(f"{train[0]}\nspk99_sad_001\n")
-    fails(d, tmp_path / "o1", tmp_path / "unknown", "utterance spk99_sad_001 of the forget list is not in")
-    heldout = sorted(read_table(d / "data/heldout/utt2spk"))[0]
-    (tmp_path / "heldout").write_text(f"{heldout}\n")
-    fails(d, tmp_path / "o2", tmp_path / "heldout", f"utterance {heldout} of the forget list is not in")
-    (tmp_path / "empty").write_text("")
-    fails(d, tmp_path / "o3", tmp_path / "empty", "is empty")
-    (tmp_path / "dup").write_text(f"{train[0]}\n{train[1]}\n{train[0]}\n")
-    fails(d, tmp_path / "o4", tmp_path / "dup", f"dup:3: utterance {train[0]} is listed twice")
-
-
-def test_label_missing_from_token_list(tiny_recipe, forget10, tmp_path):
-    d, _ = tiny_recipe
-    text = read_table(d / "dump/fbank/train/text")
-    victim = sorted(read_table(forget10 / "utt2spk"))[0]
-    text[victim] = "bored"
-    (tmp_path / "text").write_text("".join(f"{u} {v}\n" for u, v in sorted(text.items())))
-    fails(d, tmp_path / "out", forget10, f"label 'bored' of forget utterance {victim} is not one of the model's classes",
-          text=tmp_path / "text")
-
-
-def test_model_dir_without_config_or_model(tiny_recipe, forget10, tmp_path):
-    d, _ = tiny_recipe
-    partial = tmp_path / "model"
-    partial.mkdir()
-    shutil.copy(d / EXP / "config.yaml", partial / "config.yaml")
-    model = partial / "valid.acc.best.pth"
-    fails(d, tmp_path / "out", forget10, f"source model file {model} does not exist", source_model=model)
-    (partial / "config.yaml").unlink()
-    shutil.copy(d / EXP / "valid.acc.best.pth", model)
-    fails(d, tmp_path / "out", forget10, f"source config {partial}/config.yaml does not exist", source_model=model)
-
-
-def test_existing_output_dir(tiny_recipe, forget10, tmp_path):
-    d, _ = tiny_recipe
-    out = tmp_path / "taken"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    assert "already exists" in unlearn_error(d, out, forget10)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
-
-
-def test_training_options_that_would_do_nothing_are_refused(tiny_recipe, forget10, tmp_path):
-    d, _ = tiny_recipe
-    for option in ("--max_epoch 5", "--accum_grad 2", "--init_param x.pth", "--patience 3"):
-        name = option.split()[0]
-        fails(d, tmp_path / "out", forget10, f"{name} is an option of ESPnet's training that unlearning does not use",
-              option)
-    fails(d, tmp_path / "out", forget10, "--scheduler reducelronplateau: unlearning steps a scheduler after every "
-          "update", "--scheduler reducelronplateau")
-
-
-def test_bad_numbers_are_refused_by_name_before_any_work(tiny_recipe, forget10, tmp_path):
-    d, _ = tiny_recipe
-    fails(d, tmp_path / "out", forget10, "--adv_clip must be greater than 0, got -0.5", "--adv_clip -0.5")
-    fails(d, tmp_path / "out", forget10, "--optim_conf lr must be greater than 0", "--optim_conf lr=0")
-    conf = tmp_path / "bad.yaml"  # a config file's value is parsed as the option's type: refused by argparse
-    conf.write_text((d / "conf/unlearn.yaml").read_text() + "elastic_weight: strong\n")
-    proc = run("python -m espnet2_unlearn.bin.unlearn_train " + unlearn_cmd(tmp_path / "out", forget10)
-               + f" --config {conf}", cwd=d, check=False)
-    assert "--elastic_weight" in proc.stderr and "strong" in proc.stderr and not (tmp_path / "out").exists()
-
-
 def test_print_config_shows_what_unlearning_uses():
     out = run("python -m espnet2_unlearn.bin.unlearn_train --print_config").stdout
     config = __import__("yaml").safe_load(out)
@@ -347,19 +233,3 @@ def test_a_run_that_misses_its_target_fails_and_publishes_nothing(tiny_recipe, f
     assert report["target"]["reached"] is False and report["steps"] == 1 and (marked / "unlearned.pth").is_file()
 
 
-def test_a_model_file_that_does_not_load_strictly_is_refused_naming_the_keys(tiny_recipe, forget10, tmp_path):
-    d, _ = tiny_recipe
-    message = unlearn_error(d, tmp_path / "never", forget10, source_model=f"{EXP}/checkpoint.pth")
-    assert "checkpoint.pth is not a state dict" in message and "training checkpoint" in message
-    source = tmp_path / "source"
-    shutil.copytree(d / EXP, source)
-    state = torch.load(source / "train.loss.ave.pth")
-    del state["decoder.linear_out.bias"]
-    state["extra.weight"] = torch.zeros(1)
-    torch.save(state, source / "other.pth")
-    message = unlearn_error(d, tmp_path / "never", forget10, source_model=f"{source}/other.pth")
-    assert "missing 1 keys (decoder.linear_out.bias)" in message and "unexpected 1 keys (extra.weight)" in message
-    (source / "cut.pth").write_bytes((source / "train.loss.ave.pth").read_bytes()[:1000])
-    assert "cut.pth cannot be read" in unlearn_error(d, tmp_path / "never", forget10,
-                                                     source_model=f"{source}/cut.pth")
-    assert not (tmp_path / "never").exists()

@@ -107,8 +107,7 @@ class UnlearnOptions:
                                     low=1)
     step_relax_patience: int = option(
         0, "steps at the largest learning rate with the forget accuracy unchanged (the projected steps move no "
-        "prediction) before the projection protects less and the rates start again (update_transform "
-        "projection; 0: never)", low=0, integer=True)
+        "prediction) before the projection protects less (update_transform projection; 0: never)", low=0, integer=True)
     allow_unreached: bool = option(False, "publish a model that stopped at --max_steps short of its target "
                                    "(default: the run fails, its output kept as <output_dir>.unreached)",
                                    parse=str2bool, hyper=False)

@@ -24,8 +24,10 @@ def test_what_was_deferred_or_hidden_still_works_when_asked_for():
     code = ("import espnet2_unlearn.espnet_imports\n"
             "from espnet2.text.cleaner import TextCleaner\n"
             "print('cleaned:', TextCleaner(['tacotron'])('I have 3 dogs'))\n"
+            "import typeguard\n"
+            "print('typeguard restored:', typeguard.typechecked is not espnet2_unlearn.espnet_imports.unchecked)\n"
             "import importlib.util\n"
             "print('transformers:', importlib.util.find_spec('transformers') is None "
             "or bool(__import__('transformers').__version__))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "cleaned: I HAVE THREE DOGS" in out and "transformers: True" in out
+    assert "cleaned: I HAVE THREE DOGS" in out and "transformers: True" in out and "typeguard restored: True" in out

@@ -319,7 +319,7 @@ run_unlearning() {
     --train_dir "${feats_dir}/${train_set}" --speech_file feats.scp --speech_type kaldi_ark \
     --forget_list "${forget_list}" \
     --unlearn_config "${3:-${unlearn_config}}" --unlearn_args "--seed ${seed} ${unlearn_args} $2" \
-    --outdir "$1" --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
+    --unlearn_tag "${unlearn_tag}" --outdir "$1" --expdir "${expdir}" --ngpu "${ngpu}" --python "${python}"
 }
 
 # What the stages need of the forget list, asked of Python once: its kind of
@@ -662,7 +662,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
 fi
 
 if [ "${stop_stage}" -ge 6 ] && [ -f "${unlearn_exp}/eval/RESULTS.md" ]; then
-  sed -n '/^| model | forget acc/,/^$/{p;/^$/q}' "${unlearn_exp}/eval/RESULTS.md"  # the headline table
+  [ ! -f "${unlearn_exp}/eval/headline.md" ] || cat "${unlearn_exp}/eval/headline.md"
   log "Results: ${unlearn_exp}/eval/RESULTS.md"
 fi
 log "Finished stages ${stage}-${stop_stage} in ${SECONDS} s"

@@ -142,7 +142,7 @@ ${cuda_cmd} --gpu "${ngpu}" "${logfile}" \
     --forget_data_path_and_name_and_type "${train_dir}/text,label,text" \
     --ngpu "${ngpu}" \
     --output_dir "${outdir}" \
-    --process_start "${start}" --stage_command "${command_line}" \
+    --process_start "${start}" --stage_command "${command_line}" --request_name "${unlearn_tag}" \
     ${unlearn_args} \
   || { grep -h "^unlearn_train:" "${logfile}" >&2 || true; die "unlearning failed: see ${logfile}"; }
 grep -E "INFO: (before|reached|stopped)" "${outdir}/unlearn.log" | sed 's/^.*INFO: /  /' || true

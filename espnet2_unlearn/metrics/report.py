@@ -13,6 +13,8 @@ from espnet2_unlearn.metrics.bootstrap import format_interval  # noqa: E402
 from espnet2_unlearn.metrics.classification import confusion_matrix  # noqa: E402
 from espnet2_unlearn.metrics.comparison import GAP_METRICS  # noqa: E402
 
+HEADLINE_FILE = "headline.md"
+
 # (label, set, metric) shown in the headline table and the bar plot.
 LABELS = {"forget_acc": "forget acc", "retain_acc": "retain acc", "test_uar": "test UAR",
           "mia_efficacy": "MIA efficacy"}
@@ -187,3 +189,7 @@ def write_report(metrics: Dict, confusions: Dict, out_dir: Path) -> None:
     tmp = out_dir / "RESULTS.md.tmp"
     tmp.write_text("\n".join(lines))
     tmp.replace(out_dir / "RESULTS.md")
+    # the headline table alone, which the stage engine prints at its end
+    tmp = out_dir / f"{HEADLINE_FILE}.tmp"
+    tmp.write_text("\n".join(headline_table(metrics)) + "\n")
+    tmp.replace(out_dir / HEADLINE_FILE)

@@ -118,6 +118,9 @@ class UnlearnOptions:
     process_start: Optional[float] = option(None, "when the calling stage started (seconds since the epoch): the "
                                             "output then holds process_time.json, the whole process as that "
                                             "stage saw it", parse=float, hyper=False)
+    request_name: Optional[str] = option(None, "the request's name (ser.sh's --unlearn_tag), recorded in the "
+                                         "model's lineage (default: the output dir's name)", parse=str_or_none,
+                                         hyper=False)
     stage_command: Optional[str] = option(None, "the command line of the stage script that ran this (unlearn.sh): "
                                           "the output holds it as run.sh, as ESPnet's cls.sh records its own",
                                           parse=str_or_none, hyper=False)

@@ -457,7 +457,7 @@ def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: Fo
     # Lineage: every request this model has served, so that a later
     # request's gold model leaves all of them out (bin/forget_list.py).
     served = served_requests(inputs.model_conf) + [{
-        "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_list": str(opts.forget_list),
+        "request": (opts.request_name or inputs.output_dir.name), "forget_list": str(opts.forget_list),
         "forget_key": content_key(forget.utts), "num_forget_utts": len(forget),
         "model": str(inputs.output_dir / MODEL_FILE)}]
     conf["unlearn_conf"] = {**hyper, "source_config": str(inputs.config_file), "source_model": str(inputs.model_file),
@@ -483,7 +483,7 @@ def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: Fo
     if statistics is not None:
         record = dict(statistics.get("record", {}))
         record["downdated_by"] = list(record.get("downdated_by", [])) + [{
-            "request": inputs.output_dir.name.removeprefix("unlearn_"), "forget_key": content_key(forget.utts),
+            "request": (opts.request_name or inputs.output_dir.name), "forget_key": content_key(forget.utts),
             "num_utts": len(forget)}]
         layer_statistics.save(statistics, tmp / layer_statistics.STATISTICS_FILE, record)
     if opts.keep_derived_data:

@@ -183,12 +183,12 @@ def test_id_file_and_bad_requests(recipe):
 
     (recipe / "bad.ids").write_text(ids[0] + "\nnot_an_utterance\n")
     proc = run(f"{STAGE5} --forget_list bad.ids", cwd=recipe, check=False)
-    assert "utterance not_an_utterance of the forget list is not in dump/fbank/train/utt2spk" in proc.stderr
+    assert "utterance not_an_utterance (line 2) of the forget list is not in dump/fbank/train/utt2spk" in proc.stderr
     assert not (recipe / "exp/unlearn_bad.ids").exists()
     # Stage 7 refuses it before any gold model is trained.
     proc = run(f"./run.sh --stage 7 --stop_stage 7 {TINY_DATA} --tag tiny --forget_list bad.ids", cwd=recipe,
                check=False)
-    assert "utterance not_an_utterance of the forget list is not in dump/fbank/train/utt2spk" in proc.stderr
+    assert "utterance not_an_utterance (line 2) of the forget list is not in dump/fbank/train/utt2spk" in proc.stderr
     assert not list((recipe / "exp").glob("gold_*")) and not list((recipe / "dump/fbank").glob("train_retain_*"))
     # An unknown model file is refused with the ones there are.
     proc = run(f"{STAGE5} --forget_list forget.ids --unlearn_tag other --inference_model nope.pth", cwd=recipe,

@@ -274,9 +274,20 @@ def purge_request(ids: Sequence[str], request: str, layout: Layout, forget_list:
     if left:
         raise PurgeError(f"verification failed: {left[0].path} still mentions {len(left[0].ids)} forgotten "
                          f"utterance(s) ({len(left)} finding(s) in all); run stage 9 again after fixing it")
+    record = build_record(state, layout, unlearn_exp, source_model)
+    path = audit.write_record(requests_dir, record)
+    journal.unlink()
+    logging.info(f"audit record: {path}")
+    return record
+
+
+def build_record(state: Dict, layout: Layout, unlearn_exp: Path, source_model: Optional[Path]) -> Dict:
+    """The audit record, from the journal of the purge (state) and what the
+    request left: the models, stage 6's evaluation, the verification."""
+    request, forget, holding, root = state["request"], set(state["ids"]), state["models_trained_on_them"], layout.root
     metrics_file = unlearn_exp / "eval" / "metrics.json"
     salt = state["salt"]
-    record = {
+    return {
         "request": request,
         "time": state["started"],  # when the purge began; the record is the same however many runs it took
         "num_utterances": len(forget),
@@ -300,10 +311,6 @@ def purge_request(ids: Sequence[str], request: str, layout: Layout, forget_list:
                          "command": f"python -m espnet2_unlearn.bin.verify_purge --request {request}"
                                     + verify_options(layout)},
     }
-    path = audit.write_record(requests_dir, record)
-    journal.unlink()
-    logging.info(f"audit record: {path}")
-    return record
 
 
 def verify_options(layout: Layout) -> str:

@@ -210,18 +210,24 @@ decode_model() {
     || die "decoding with ${model_dir}/${model_file} failed: see ${outdir}/decode_sets.log"
 }
 
+audit_record() {  # the request's audit record, where the layout (espnet2_unlearn/layout.py) keeps it
+  ${python} -c "import sys; from espnet2_unlearn.layout import Layout
+print(Layout.of('.', exp=sys.argv[1]).record(sys.argv[2]))" "${expdir}" "${unlearn_tag}"
+}
+
 # Packs the unlearned model with its report, its evaluation, the
 # normalisation statistics its config points to (as ESPnet's recipes do)
 # and, after stage 9, the audit record of its request.
 pack_model() {
-  local pack="${unlearn_exp}/packed/unlearn_${unlearn_tag}.zip" options stats_file
+  local pack="${unlearn_exp}/packed/unlearn_${unlearn_tag}.zip" options stats_file record
   need "${unlearn_exp}/forget_report.json" 5
   options="--option ${unlearn_exp}/forget_report.json"
   [ -f "${unlearn_exp}/eval/RESULTS.md" ] && options+=" --option ${unlearn_exp}/eval/RESULTS.md --option ${unlearn_exp}/eval/metrics.json"
   stats_file=$(${python} -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1]))
 print((c.get('normalize_conf') or {}).get('stats_file') or '')" "${unlearn_exp}/config.yaml")
   [ -z "${stats_file}" ] || options+=" --option ${stats_file}"
-  [ ! -f "${expdir}/requests/${unlearn_tag}.json" ] || options+=" --option ${expdir}/requests/${unlearn_tag}.json"
+  record=$(audit_record)
+  [ ! -f "${record}" ] || options+=" --option ${record}"
   mkdir -p "${unlearn_exp}/packed"
   ${python} -m espnet2.bin.pack cls \
     --classification_train_config "${unlearn_exp}/config.yaml" \
@@ -656,7 +662,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     --dumpdir "${dumpdir}" --expdir "${expdir}" \
     || die "the purge of ${forget_list} did not finish (see above); run stage 9 again: it picks up where it stopped"
   if [ "${dry_run}" != true ]; then
-    log "Audit record: ${expdir}/requests/${unlearn_tag}.json (check again: python -m espnet2_unlearn.bin.verify_purge --request ${unlearn_tag} --dumpdir ${dumpdir} --expdir ${expdir})"
+    log "Audit record: $(audit_record) (check again: python -m espnet2_unlearn.bin.verify_purge --request ${unlearn_tag} --dumpdir ${dumpdir} --expdir ${expdir})"
     pack_model
   fi
 fi

@@ -45,8 +45,17 @@ def test_a_full_disk_leaves_no_output_and_says_so(recipe):
     assert outputs(recipe) == ["unlearn_f4"] and (recipe / "exp/unlearn_f4/process_time.json").stat().st_size > 0
 
 
-def alive(pattern: str):
-    return subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout.split()
+def alive(pattern: str, cwd: Path):
+    """Processes whose command line matches and that run in cwd (not another test's)."""
+    pids = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout.split()
+    here = []
+    for pid in pids:
+        try:
+            if os.path.realpath(f"/proc/{pid}/cwd") == os.path.realpath(cwd):
+                here.append(pid)
+        except OSError:
+            pass
+    return here
 
 
 def test_a_kill_of_the_whole_process_group_leaves_no_orphan_and_no_output(recipe):
@@ -61,7 +70,7 @@ def test_a_kill_of_the_whole_process_group_leaves_no_orphan_and_no_output(recipe
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(3)  # run.pl's job notices that run.pl is gone within a second
-    assert not alive("unlearn_train.*output_dir exp/unlearn_f4")
+    assert not alive("unlearn_train.*output_dir exp/unlearn_f4", recipe)
     assert "unlearn_f4" not in outputs(recipe)  # nothing published, then or later
     # the next run of the request clears what the dead one left and finishes
     run(unlearn_cmd(), cwd=recipe)

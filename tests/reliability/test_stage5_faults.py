@@ -67,6 +67,7 @@ def test_a_kill_of_the_whole_process_group_leaves_no_orphan_and_no_output(recipe
     while time.time() < deadline and not (log.exists() and "step 1/" in log.read_text(errors="replace")):
         time.sleep(0.5)
     assert "step 1/" in log.read_text(errors="replace")
+    assert alive("unlearn_train.*output_dir exp/unlearn_f4", recipe)  # the job runs, in a process group of its own
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(3)  # run.pl's job notices that run.pl is gone within a second

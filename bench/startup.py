@@ -17,36 +17,20 @@ import statistics
 import subprocess
 import sys
 
-# Each prints the process's age (seconds since it started) at the point that counts.
-PROBES = {
-    # stage 5: the entry point's imports, then the model built and loaded
-    # strictly, then one forward pass (the first model call)
-    "unlearn_train": (
-        "import espnet2_unlearn.bin.unlearn_train\n"
-        "from espnet2_unlearn.model_file import load_model\n"
-        "from espnet2_unlearn.model_calls import batched_logits\n"
-        "from espnet2_unlearn.unlearn.phases import process_age_s\n"
-        "import kaldiio, torch\n"
-        "model, _ = load_model('{model_dir}/config.yaml', '{model_dir}/{model_file}')\n"
-        "x = next(iter(kaldiio.load_scp('{feats}').values()))\n"
-        "batched_logits(model.eval(), [torch.from_numpy(x)])\n"
-        "print(process_age_s())\n"),
-    # stage 6: the same for the decoding process
-    "decode_sets": (
-        "import espnet2_unlearn.bin.decode_sets\n"
-        "from espnet2_unlearn.model_file import load_model\n"
-        "from espnet2_unlearn.model_calls import batched_logits\n"
-        "from espnet2_unlearn.unlearn.phases import process_age_s\n"
-        "import kaldiio, torch\n"
-        "model, _ = load_model('{model_dir}/config.yaml', '{model_dir}/{model_file}')\n"
-        "x = next(iter(kaldiio.load_scp('{feats}').values()))\n"
-        "batched_logits(model.eval(), [torch.from_numpy(x)])\n"
-        "print(process_age_s())\n"),
-    # stage 9: its imports (it calls no model)
-    "purge": (
-        "import espnet2_unlearn.bin.purge\n"
-        "from espnet2_unlearn.unlearn.phases import process_age_s\n"
-        "print(process_age_s())\n"),
+# The first model call, as stage 5 and stage 6 reach it: the model built and
+# loaded strictly, one forward pass; printed: the process's age then.
+FIRST_CALL = (
+    "from espnet2_unlearn.model_file import load_model\n"
+    "from espnet2_unlearn.model_calls import batched_logits\n"
+    "import kaldiio, torch\n"
+    "model, _ = load_model('{model_dir}/config.yaml', '{model_dir}/{model_file}')\n"
+    "x = next(iter(kaldiio.load_scp('{feats}').values()))\n"
+    "batched_logits(model.eval(), [torch.from_numpy(x)])\n")
+AGE = "from espnet2_unlearn.unlearn.phases import process_age_s\nprint(process_age_s())\n"
+PROBES = {  # each entry point's imports, then what counts for it
+    "unlearn_train": "import espnet2_unlearn.bin.unlearn_train\n" + FIRST_CALL + AGE,  # stage 5
+    "decode_sets": "import espnet2_unlearn.bin.decode_sets\n" + FIRST_CALL + AGE,  # stages 4, 6
+    "purge": "import espnet2_unlearn.bin.purge\n" + AGE,  # stage 9 calls no model
 }
 
 

@@ -75,14 +75,11 @@ class StepGrowth:
                              + "; ".join(notes))
             return
         self.factor *= self.growth
-        self._scale(self.growth)
+        for group in self.optimizer.param_groups:
+            group["lr"] *= self.growth
+        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
+            self.scheduler.base_lrs = [lr * self.growth for lr in self.scheduler.base_lrs]
         self.since, self.unchanged = 0, 0
         self.grown_at.append(step)
         logging.info(f"step {step}: no progress for {self.patience} steps: learning rate x{self.growth:g} "
                      f"(now {self.optimizer.param_groups[0]['lr']:.3g})")
-
-    def _scale(self, by: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] *= by
-        if self.scheduler is not None and hasattr(self.scheduler, "base_lrs"):
-            self.scheduler.base_lrs = [lr * by for lr in self.scheduler.base_lrs]

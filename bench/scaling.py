@@ -1,102 +1,286 @@
-"""How the two costs grow with the corpus: gold retraining against
-unlearning N utterances, on the built-in corpus at several sizes (run from
-the top of the repository):
+"""How the costs and the outcome of unlearning grow with the corpus: gold
+retraining against unlearning N utterances, on the built-in corpus at
+several sizes (run from the top of the repository):
 
-    python bench/scaling.py --scales 1 2 4 --output bench/SCALING.md
+    python bench/scaling.py --scales 1 2 4 8 --output bench/SCALING.md
 
-Scale k has about k times the default number of training utterances: more
-training speakers (x2) and then more utterances per speaker (x4); the valid
-set is the default one and the test set is small (this bench times, the
-evaluation bench measures). Each scale is a recipe directory of its own
-under scaling/x<k> (links to this one's scripts, as egs2/ recipes are),
-where `./run.sh --stop_stage 4` trains the source model, then stages 5-7
-unlearn N random utterances and retrain gold without them (no baselines).
-Directories are kept, so a finished scale is reported without re-running.
+Scale k has about k times the default number of training utterances (more
+training speakers, then more utterances per speaker; SCALES); the valid and
+test sets are the default ones (8 speakers each, never trained on).  Each
+scale is a recipe directory of its own under scaling/x<k> (links to this
+one's scripts, as egs2/ recipes are): `./run.sh --stop_stage 4` trains the
+source model, then for each of --forget_seeds a forget set of --num_forget
+random training utterances is unlearned with the default (stage 5), gold is
+retrained without it (stage 7, no baselines) and the two are evaluated
+(stage 6).
 
-For each scale: training utterances, gold's compute and process time (its
-train_report.json), the peak RSS of stage 7 (gold training and the decoding
-after it, as the kernel counts the largest process), unlearning's compute
-and process time and peak RSS, both speed-ups, and a least-squares fit of
-log(time) on log(training utterances) per cost: time ~ n^b.
+Trained models are kept by content key (bench/model_store.py) in
+bench/trained/: a later run, in this session or another, restores what was
+trained from the same inputs instead of training it again, and trains again
+what was trained from other ones (another config, corpus or package code).
+Unlearning runs are keyed on the whole package and its configs and are made
+again when those change; they are cheap.  Scales go one after another; two
+lanes run side by side as two processes with disjoint --scales, one thread
+per training (--threads).
+
+Reported per scale: training utterances; the original's accuracy on its
+training, held-out and test sets (the train-test gap); gold's and
+unlearning's compute and process times, their speed-ups and peak RSS; and
+per forget set, the test-UAR change against the original and against gold
+with paired 95 % intervals, forget accuracy and MIA efficacy of the
+unlearned model and of gold.  Then a least-squares fit of log(time) on
+log(training utterances) per cost, time ~ n^b, and the speed bars judged at
+the largest scale of >= 5000 training utterances.
 """
 
 import argparse
 import json
 import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import model_store  # noqa: E402
+
 # scale -> (speakers in all, utterances per emotion of a training speaker);
-# 16 of the speakers are the valid and test speakers.
-SCALES = {1: (28, 16), 2: (40, 16), 4: (40, 32)}
+# 16 of the speakers are the valid and test speakers, and run.sh holds
+# --heldout_per_spk of each training speaker's utterances out of training.
+SCALES = {1: (28, 22), 2: (40, 22), 4: (40, 36), 8: (64, 36)}
+EVAL_SPEAKERS = {"valid": 8, "test": 8}
+EMOTIONS = 4
 LINKED = ("run.sh", "ser.sh", "unlearn.sh", "path.sh", "cmd.sh", "db.sh", "utils", "conf", "local", ".venv")
+SOURCE_EXP = Path("exp/ser_train_ser")
+INFERENCE_MODEL = "train.loss.ave.pth"
+# What stages 1-4 read and run, for the source model's key.
+SOURCE_FILES = ("run.sh", "local/data.sh", "conf/fbank.conf", "conf/train_ser.yaml")
+SOURCE_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in (
+    "make_corpus", "select_heldout", "compute_fbank", "decode_sets", "reference_stats", "train_importance",
+    "train_statistics"))
+GOLD_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in ("forget_list", "gold_config", "train_report", "decode_sets"))
+UNLEARN_FILES = ("ser.sh", "unlearn.sh", "conf/unlearn.yaml")
+KEY_FILE = "bench_key"
+SPEED_CORPUS_UTTS = 5000
 
 
-def recipe_dir(scale: int, root: Path) -> Path:
-    d = root / f"x{scale}"
-    d.mkdir(parents=True, exist_ok=True)
-    for name in LINKED:
-        if (Path.cwd() / name).exists() and not (d / name).exists():
-            (d / name).symlink_to(Path.cwd() / name)
-    return d
+class ScaleError(ValueError):
+    pass
 
 
-def run(cmd, cwd: Path, log: Path) -> None:
-    print(f"scaling ({cwd}): {' '.join(cmd)}", file=sys.stderr, flush=True)
-    with open(log, "a") as f:
-        if subprocess.run(cmd, cwd=cwd, stdout=f, stderr=subprocess.STDOUT).returncode != 0:
-            sys.exit(f"scaling: {' '.join(cmd)} failed in {cwd}: see {log}")
+def heldout_per_speaker(root: Path) -> int:
+    m = re.search(r"--heldout_per_spk\s+(\d+)", (root / "run.sh").read_text())
+    if not m:
+        raise ScaleError(f"{root / 'run.sh'} does not set --heldout_per_spk")
+    return int(m.group(1))
 
 
-def peak_rss_of(cmd, cwd: Path, log: Path) -> float:
-    """Runs cmd in a fresh Python process and returns the largest resident
-    set of its descendants in MiB (getrusage of the waited-for children)."""
-    probe = ("import resource, subprocess, sys; "
-             f"r = subprocess.run({cmd!r}, cwd={str(cwd)!r}, stdout=open({str(log)!r}, 'a'), stderr=subprocess.STDOUT); "
-             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(r.returncode)")
-    print(f"scaling ({cwd}): {' '.join(cmd)}", file=sys.stderr, flush=True)
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"scaling: {' '.join(cmd)} failed in {cwd}: see {log}")
-    return float(out.stdout.strip().splitlines()[-1])
+def check_scale(scale: int, speakers: int, utts: int, heldout: int) -> int:
+    """The number of training utterances of a scale, or ScaleError when its
+    corpus cannot be generated or split as the recipe splits it."""
+    train_speakers = speakers - sum(EVAL_SPEAKERS.values())
+    if train_speakers < 1:
+        raise ScaleError(f"scale {scale}x: {speakers} speakers cannot give {EVAL_SPEAKERS['valid']} valid, "
+                         f"{EVAL_SPEAKERS['test']} test and at least one training speaker")
+    per_speaker = EMOTIONS * utts - heldout
+    if per_speaker < 1:
+        raise ScaleError(f"scale {scale}x: {EMOTIONS * utts} utterances per training speaker leave none to train on "
+                         f"after the {heldout} run.sh holds out (--heldout_per_spk)")
+    return train_speakers * per_speaker
 
 
-def measure(scale: int, args) -> dict:
-    d = recipe_dir(scale, args.root)
-    log = d / "scaling.log"
-    speakers, utts = SCALES[scale]
-    if not (d / "exp/ser_train_ser/reference_stats.json").exists():
-        run(["./run.sh", "--stop_stage", "4", "--local_data_opts",
-             f"--num_speakers {speakers} --utts_per_emotion {utts} --test_utts_per_emotion {args.test_utts}"], d, log)
-    forget = Path("data") / f"forget_n{args.num_forget}"
-    if not (d / forget).exists():
-        run([str(Path.cwd() / ".venv/bin/python"), "-m", "espnet2_unlearn.bin.make_forget", "--num_utts",
-             str(args.num_forget), "--seed", "0", "data/train", str(forget)], d, log)
-    unlearn = d / f"exp/unlearn_{forget.name}"
-    if not (unlearn / "process_time.json").exists():
-        run(["./run.sh", "--stage", "5", "--stop_stage", "5", "--forget_list", str(forget)], d, log)
-    rss_file = d / "stage7_peak_rss_mib"
-    if not rss_file.exists():
-        rss = peak_rss_of(["./run.sh", "--stage", "7", "--stop_stage", "7", "--forget_list", str(forget),
-                           "--baselines", ""], d, log)
-        rss_file.write_text(f"{rss}\n")
-    metrics = json.loads((unlearn / "eval/metrics.json").read_text())["models"]
-    forget_report = json.loads((unlearn / "forget_report.json").read_text())
-    gold = next((d / "exp").glob("gold_ser_train_ser_*/train_report.json"))
-    gold_report = json.loads(gold.read_text())
-    return {
-        "scale": scale, "train_utts": sum(1 for _ in open(d / "data/train/utt2spk")),
-        "gold_compute_s": gold_report["compute_time_s"], "gold_process_s": gold_report["process_time_s"],
-        "gold_peak_rss_mib": float(rss_file.read_text()),
-        "unlearn_compute_s": forget_report["compute_time_s"],
-        "unlearn_process_s": json.loads((unlearn / "process_time.json").read_text())["process_time_s"],
-        "unlearn_peak_rss_mib": forget_report["peak_rss_mib"],
-        "unlearn_steps": forget_report["steps"],
-        "speedup_compute": metrics["unlearned"].get("speedup_over_gold", {}).get("compute"),
-        "speedup_process": metrics["unlearned"].get("speedup_over_gold", {}).get("process"),
-    }
+def parse_scale(spec: str):
+    """K or K=SPEAKERS,UTTS_PER_EMOTION."""
+    name, _, size = spec.partition("=")
+    try:
+        scale = int(name)
+        if size:
+            speakers, utts = (int(x) for x in size.split(","))
+            return scale, (speakers, utts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a scale is K or K=SPEAKERS,UTTS_PER_EMOTION, got '{spec}'")
+    if scale not in SCALES:
+        raise argparse.ArgumentTypeError(f"scale {scale} is not one of {sorted(SCALES)}; "
+                                         f"give its corpus as {scale}=SPEAKERS,UTTS_PER_EMOTION")
+    return scale, SCALES[scale]
+
+
+class Scale:
+    """One scale's recipe directory and the keys of what it trains."""
+
+    def __init__(self, scale: int, size, args):
+        self.scale, (self.speakers, self.utts) = scale, size
+        self.root = Path.cwd()
+        self.dir = args.root / f"x{scale}"
+        self.log = self.dir / "scaling.log"
+        self.args = args
+        self.store = args.store
+        self.env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
+        self.data_opts = f"--num_speakers {self.speakers} --utts_per_emotion {self.utts}"
+        self.source_key = model_store.content_key(
+            self.root, {"data_opts": self.data_opts}, SOURCE_FILES, SOURCE_MODULES)
+
+    # Keys of the runs on one forget set.
+    def gold_key(self, forget: Path) -> str:
+        ids = sorted(line.split()[0] for line in (self.dir / forget / "utt2spk").read_text().splitlines() if line)
+        return model_store.content_key(self.root, {"source": self.source_key, "forget": ids}, (), GOLD_MODULES)
+
+    def unlearn_key(self, forget: Path) -> str:
+        package = [str(p.relative_to(self.root)) for p in sorted((self.root / "espnet2_unlearn").rglob("*.py"))]
+        return model_store.content_key(self.root, {"source": self.source_key, "forget": forget.name},
+                                       UNLEARN_FILES + tuple(package))
+
+    def run(self, cmd) -> None:
+        print(f"scaling ({self.dir}): {' '.join(cmd)}", file=sys.stderr, flush=True)
+        with open(self.log, "a") as f:
+            if subprocess.run(cmd, cwd=self.dir, stdout=f, stderr=subprocess.STDOUT, env=self.env).returncode != 0:
+                sys.exit(f"scaling: {' '.join(cmd)} failed in {self.dir}: see {self.log}")
+
+    def peak_rss_of(self, cmd) -> float:
+        """Runs cmd and returns the largest resident set of its descendants
+        in MiB (getrusage of the waited-for children, in a fresh process)."""
+        probe = ("import resource, subprocess, sys; "
+                 f"r = subprocess.run({cmd!r}, stdout=open({str(self.log)!r}, 'a'), stderr=subprocess.STDOUT); "
+                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024); sys.exit(r.returncode)")
+        print(f"scaling ({self.dir}): {' '.join(cmd)}", file=sys.stderr, flush=True)
+        out = subprocess.run([sys.executable, "-c", probe], cwd=self.dir, capture_output=True, text=True,
+                             env=self.env)
+        if out.returncode != 0:
+            sys.exit(f"scaling: {' '.join(cmd)} failed in {self.dir}: see {self.log}")
+        return float(out.stdout.strip().splitlines()[-1])
+
+    def link(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for name in LINKED:
+            if (self.root / name).exists() and not (self.dir / name).exists():
+                (self.dir / name).symlink_to(self.root / name)
+
+    def source_state(self) -> str:
+        """reuse (this directory's model has this key), restore (the store
+        has it) or train."""
+        key_file = self.dir / SOURCE_EXP / KEY_FILE
+        if key_file.exists() and key_file.read_text().strip() == self.source_key \
+                and (self.dir / SOURCE_EXP / "train_statistics.pth").exists():
+            return "reuse"
+        return "restore" if model_store.entry("source", self.source_key, self.store).exists() else "train"
+
+    def ensure_source(self) -> None:
+        state = self.source_state()
+        print(f"scaling: scale {self.scale}x, source model {self.source_key}: {state}", file=sys.stderr, flush=True)
+        if state == "reuse":
+            if not model_store.entry("source", self.source_key, self.store).exists():
+                self.store_source()
+            return
+        # Everything of another key goes: its data, features and models.
+        for d in ("data", "dump", "exp", "downloads"):
+            shutil.rmtree(self.dir / d, ignore_errors=True)
+        opts = ["--local_data_opts", self.data_opts]
+        if state == "restore":
+            self.run(["./run.sh", "--stop_stage", "3"] + opts)
+            model_store.restore("source", self.source_key, self.dir, self.store)
+        else:
+            self.run(["./run.sh", "--stop_stage", "4"] + opts)
+        (self.dir / SOURCE_EXP / KEY_FILE).write_text(self.source_key + "\n")
+        if state == "train":
+            self.store_source()
+
+    def store_source(self) -> None:
+        exp = SOURCE_EXP
+        model_store.save("source", self.source_key, self.dir, [
+            exp / "config.yaml", exp / INFERENCE_MODEL, exp / "reference_stats.json", exp / "train_importance.pth",
+            exp / "train_statistics.pth", exp / "train.log", exp / KEY_FILE, exp / f"decode_{INFERENCE_MODEL[:-4]}"],
+            self.store)
+
+    def gold_dir(self, forget: Path):
+        dirs = [d for d in (self.dir / "exp").glob("gold_ser_train_ser_*")
+                if (d / KEY_FILE).exists() and (d / KEY_FILE).read_text().strip() == self.gold_key(forget)]
+        return dirs[0] if dirs else None
+
+    def ensure_forget_set(self, seed: int) -> Path:
+        forget = Path("data") / f"forget_n{self.args.num_forget}_s{seed}"
+        if not (self.dir / forget / "utt2spk").exists():
+            self.run([str(self.root / ".venv/bin/python"), "-m", "espnet2_unlearn.bin.make_forget", "--num_utts",
+                      str(self.args.num_forget), "--seed", str(seed), "data/train", str(forget)])
+        unlearn = self.dir / "exp" / f"unlearn_{forget.name}"
+        key = self.unlearn_key(forget)
+        if not ((unlearn / KEY_FILE).exists() and (unlearn / KEY_FILE).read_text().strip() == key
+                and (unlearn / "process_time.json").exists()):
+            shutil.rmtree(unlearn, ignore_errors=True)
+            self.run(["./run.sh", "--stage", "5", "--stop_stage", "5", "--forget_list", str(forget)])
+            (unlearn / KEY_FILE).write_text(key + "\n")
+        gold_key = self.gold_key(forget)
+        if self.gold_dir(forget) is None:
+            for stale in (self.dir / "exp").glob("gold_ser_train_ser_*"):
+                if stale.is_dir() and not (stale / KEY_FILE).exists():
+                    shutil.rmtree(stale)  # an interrupted training, or its statistics
+            if model_store.restore("gold", gold_key, self.dir, self.store):
+                print(f"scaling: gold {gold_key}: restored", file=sys.stderr, flush=True)
+            else:
+                rss = self.peak_rss_of(["./run.sh", "--stage", "7", "--stop_stage", "7", "--forget_list",
+                                        str(forget), "--baselines", ""])
+                gold = next(d for d in (self.dir / "exp").glob("gold_ser_train_ser_*")
+                            if (d / "train_report.json").exists() and not (d / KEY_FILE).exists())
+                (gold / "stage7_peak_rss_mib").write_text(f"{rss}\n")
+                (gold / KEY_FILE).write_text(gold_key + "\n")
+                rel = gold.relative_to(self.dir)
+                model_store.save("gold", gold_key, self.dir, [
+                    rel / "train_report.json", rel / "config.yaml", rel / "retrain_config.yaml", rel / "train.log",
+                    rel / "stage7_peak_rss_mib", rel / KEY_FILE, rel / f"decode_{INFERENCE_MODEL[:-4]}"], self.store)
+        metrics = unlearn / "eval/metrics.json"
+        if not metrics.exists() or "gold" not in json.loads(metrics.read_text())["models"] \
+                or metrics.stat().st_mtime < (unlearn / KEY_FILE).stat().st_mtime:
+            self.run(["./run.sh", "--stage", "6", "--stop_stage", "6", "--forget_list", str(forget)])
+        return forget
+
+    def measure(self) -> dict:
+        self.link()
+        self.ensure_source()
+        forgets = [self.ensure_forget_set(s) for s in self.args.forget_seeds]
+        return self.figures(forgets)
+
+    def figures(self, forgets) -> dict:
+        ref = json.loads((self.dir / SOURCE_EXP / "reference_stats.json").read_text())
+        row = {"scale": self.scale, "speakers": self.speakers, "utts_per_emotion": self.utts,
+               "train_utts": sum(1 for _ in open(self.dir / "data/train/utt2spk")),
+               "original_heldout_acc": ref["sets"]["heldout"]["accuracy"], "sets": []}
+        for forget in forgets:
+            unlearn = self.dir / "exp" / f"unlearn_{forget.name}"
+            m = json.loads((unlearn / "eval/metrics.json").read_text())["models"]
+            gold_dir = self.gold_dir(forget)
+            gold_report = json.loads((gold_dir / "train_report.json").read_text())
+            report = json.loads((unlearn / "forget_report.json").read_text())
+            o, u, g = m["original"], m["unlearned"], m["gold"]
+            n_forget, n_retain = o["forget"]["num_utts"], o["retain"]["num_utts"]
+            row["original_train_acc"] = (o["forget"]["accuracy"] * n_forget + o["retain"]["accuracy"] * n_retain) \
+                / (n_forget + n_retain)
+            row["original_test_uar"] = o["test"]["uar"]
+            row["sets"].append({
+                "forget_set": forget.name,
+                "steps": report["steps"], "reached": report["target"]["reached"],
+                "unlearn_compute_s": report["compute_time_s"],
+                "unlearn_process_s": json.loads((unlearn / "process_time.json").read_text())["process_time_s"],
+                "unlearn_peak_rss_mib": report["peak_rss_mib"],
+                "first_model_call_s": u.get("first_model_call_s"),
+                "gold_compute_s": gold_report["compute_time_s"], "gold_process_s": gold_report["process_time_s"],
+                "gold_peak_rss_mib": float((gold_dir / "stage7_peak_rss_mib").read_text()),
+                "test_uar_vs_original": u["vs"]["original"]["test_uar"],
+                "test_uar_vs_gold": u["vs"]["gold"]["test_uar"],
+                "forget_acc": {"unlearned": u["forget"]["accuracy"], "gold": g["forget"]["accuracy"],
+                               "original": o["forget"]["accuracy"]},
+                "mia_efficacy": {"unlearned": u["mia"]["efficacy"], "gold": g["mia"]["efficacy"]},
+                "forget_vs_gold": {"forget_acc": u["vs"]["gold"]["forget_acc"],
+                                   "mia_efficacy": u["vs"]["gold"]["mia_efficacy"]},
+                "outcomes": {"unlearned": u["forget_outcomes"], "gold": g["forget_outcomes"]},
+            })
+        sets = row["sets"]
+        for key in ("gold_compute_s", "gold_process_s", "unlearn_compute_s", "unlearn_process_s", "steps",
+                    "gold_peak_rss_mib", "unlearn_peak_rss_mib"):
+            row[key] = sum(s[key] for s in sets) / len(sets)
+        row["speedup_compute"] = row["gold_compute_s"] / row["unlearn_compute_s"]
+        row["speedup_process"] = row["gold_process_s"] / row["unlearn_process_s"]
+        return row
 
 
 def power_fit(xs, ys):
@@ -108,22 +292,69 @@ def power_fit(xs, ys):
     return math.exp(my - b * mx), b
 
 
-def report(rows, args) -> list:
-    lines = ["| scale | training utterances | gold compute s | gold process s | stage 7 peak RSS MiB | "
+def interval(d, scale=1.0) -> str:
+    return f"{d['value'] * scale:+.1f} [{d['low'] * scale:+.1f}, {d['high'] * scale:+.1f}]"
+
+
+def report(rows) -> list:
+    from espnet2_unlearn.metrics.comparison import pooled_forgetting
+
+    lines = ["## Cost", "",
+             "| scale | training utterances | gold compute s | gold process s | stage 7 peak RSS MiB | "
              "unlearning steps | unlearning compute s | unlearning process s | unlearning peak RSS MiB | "
              "speed-up compute | speed-up process |", "|---" * 11 + "|"]
     for r in rows:
         lines.append(f"| {r['scale']}x | {r['train_utts']} | {r['gold_compute_s']:.0f} | {r['gold_process_s']:.0f} | "
-                     f"{r['gold_peak_rss_mib']:.0f} | {r['unlearn_steps']} | {r['unlearn_compute_s']:.1f} | "
+                     f"{r['gold_peak_rss_mib']:.0f} | {r['steps']:.1f} | {r['unlearn_compute_s']:.1f} | "
                      f"{r['unlearn_process_s']:.1f} | {r['unlearn_peak_rss_mib']:.0f} | "
                      f"{r['speedup_compute']:.0f} | {r['speedup_process']:.0f} |")
+    lines += ["", "Means over the forget sets of each scale (speed-ups: mean over mean).", "",
+              "## The original model", "",
+              "| scale | training utterances | train accuracy | held-out accuracy | test UAR | train - test |",
+              "|---" * 6 + "|"]
+    for r in rows:
+        lines.append(f"| {r['scale']}x | {r['train_utts']} | {100 * r['original_train_acc']:.1f} | "
+                     f"{100 * r['original_heldout_acc']:.1f} | {100 * r['original_test_uar']:.1f} | "
+                     f"{100 * (r['original_train_acc'] - r['original_test_uar']):.1f} |")
+    lines += ["", "## Utility and forgetting per forget set", "",
+              "Points; paired 95 % bootstrap intervals (unlearned minus the reference, same utterances).", "",
+              "| scale | forget set | steps | test UAR vs original | test UAR vs gold | forget acc original / "
+              "unlearned / gold | MIA efficacy unlearned / gold |", "|---" * 7 + "|"]
+    for r in rows:
+        for s in r["sets"]:
+            fa, mia = s["forget_acc"], s["mia_efficacy"]
+            lines.append(f"| {r['scale']}x | {s['forget_set']} | {s['steps']} | {interval(s['test_uar_vs_original'])} | "
+                         f"{interval(s['test_uar_vs_gold'])} | {100 * fa['original']:.0f} / {100 * fa['unlearned']:.0f}"
+                         f" / {100 * fa['gold']:.0f} | {100 * mia['unlearned']:.0f} / {100 * mia['gold']:.0f} |")
+    lines += ["", "Pooled over each scale's forget sets (unlearned minus gold, points, 95 % intervals):", ""]
+    for r in rows:
+        if len(r["sets"]) < 2:
+            continue
+        pooled = pooled_forgetting([(s["outcomes"]["unlearned"], s["outcomes"]["gold"]) for s in r["sets"]])
+        v = pooled["value"]
+        lines.append(f"- {r['scale']}x: forget accuracy {interval(v['forget_acc'])}, MIA efficacy "
+                     f"{interval(v['mia_efficacy'])} (bar +-{pooled['bar']:g}: {pooled['status']})")
     if len(rows) > 1:
         n = [r["train_utts"] for r in rows]
-        lines += ["", "Fitted growth, time ~ a * n^b over the training utterances n:", ""]
+        lines += ["", "## Growth", "", "Fitted growth, time ~ a * n^b over the training utterances n:", ""]
         for key, what in (("gold_process_s", "gold retraining, process"), ("gold_compute_s", "gold retraining, compute"),
                           ("unlearn_process_s", "unlearning, process"), ("unlearn_compute_s", "unlearning, compute")):
             a, b = power_fit(n, [r[key] for r in rows])
             lines.append(f"- {what}: b = {b:.2f} (a = {a:.3g} s)")
+    judged = [r for r in rows if r["train_utts"] >= SPEED_CORPUS_UTTS]
+    if judged:
+        from espnet2_unlearn.metrics.comparison import SPEEDUP_BARS
+
+        r = judged[-1]
+        lines += ["", f"## Speed bars, judged at {r['scale']}x ({r['train_utts']} training utterances)", ""]
+        for name in ("compute", "process"):
+            s = r[f"speedup_{name}"]
+            lines.append(f"- {name}: {s:.0f}x against a bar of {SPEEDUP_BARS[name]:.0f}x: "
+                         f"{'met' if s >= SPEEDUP_BARS[name] else 'not met'}")
+        if len(rows) > 1:
+            _, b = power_fit([x["train_utts"] for x in rows], [x["unlearn_compute_s"] for x in rows])
+            lines.append(f"- unlearning compute flat in corpus size: fitted exponent {b:.2f} against a bar of 0.1: "
+                         f"{'met' if b <= 0.1 else 'not met'}")
     return lines
 
 
@@ -134,7 +365,7 @@ def plot(rows, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     n = [r["train_utts"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
     for key, label in (("gold_process_s", "gold retraining (process)"), ("unlearn_process_s", "unlearning (process)"),
                        ("unlearn_compute_s", "unlearning (compute)")):
         ys = [r[key] for r in rows]
@@ -148,23 +379,48 @@ def plot(rows, path: Path) -> None:
     ax.set_xlabel("training utterances")
     ax.set_ylabel("seconds")
     ax.legend(fontsize=7)
+    for key, label, marker in (("test_uar_vs_original", "vs original", "o"), ("test_uar_vs_gold", "vs gold", "s")):
+        for i, r in enumerate(rows):
+            for j, s in enumerate(r["sets"]):
+                d = s[key]
+                x = r["train_utts"] * (1.04 if marker == "s" else 0.96) * (1 + 0.02 * (j - 1))
+                bx.errorbar([x], [d["value"]], yerr=[[d["value"] - d["low"]], [d["high"] - d["value"]]],
+                            fmt=marker, color="C0" if marker == "o" else "C1", markersize=4, capsize=2,
+                            label=label if i == 0 and j == 0 else None)
+    bx.axhline(0, color="grey", linewidth=0.6)
+    bx.axhline(-1, color="grey", linewidth=0.6, linestyle=":")
+    bx.set_xscale("log")
+    bx.set_xlabel("training utterances")
+    bx.set_ylabel("test UAR change, points (95 % paired)")
+    bx.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def main():
+def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--scales", type=int, nargs="+", default=[1, 2, 4], choices=sorted(SCALES))
+    p.add_argument("--scales", type=parse_scale, nargs="+", default=[parse_scale("1"), parse_scale("2"),
+                                                                      parse_scale("4"), parse_scale("8")],
+                   help="K (one of SCALES) or K=SPEAKERS,UTTS_PER_EMOTION")
     p.add_argument("--num_forget", type=int, default=50)
-    p.add_argument("--test_utts_per_emotion", dest="test_utts", type=int, default=16)
+    p.add_argument("--forget_seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--threads", type=int, default=1, help="threads of each training and unlearning run")
     p.add_argument("--root", type=Path, default=Path("scaling"), help="where the scaled recipes go")
-    p.add_argument("--output", type=Path, help="also write the table to this Markdown file (and a .png beside)")
-    args = p.parse_args()
+    p.add_argument("--store", type=Path, default=model_store.STORE, help="where trained models are kept by key")
+    p.add_argument("--output", type=Path, help="also write the report to this Markdown file (and a .png beside)")
+    args = p.parse_args(argv)
     if not Path("ser.sh").exists():
         p.error("run from the top of the repository (where ser.sh is)")
-    rows = [measure(k, args) for k in args.scales]
-    lines = report(rows, args)
+    # Every scale is checked before anything is trained.
+    try:
+        heldout = heldout_per_speaker(Path.cwd())
+        for scale, (speakers, utts) in args.scales:
+            check_scale(scale, speakers, utts, heldout)
+    except ScaleError as e:
+        sys.exit(f"scaling: {e}")
+    rows = [Scale(scale, size, args).measure() for scale, size in args.scales]
+    lines = report(rows)
     print("\n".join(lines))
     if args.output:
         png = args.output.with_suffix(".png")
@@ -173,7 +429,9 @@ def main():
                   f"Made by `python bench/scaling.py {' '.join(sys.argv[1:])}` at the top of the repository "
                   f"({os.cpu_count()} CPU cores). Times in seconds; speed-ups are gold's time over unlearning's "
                   "(compute: the loops only; process: whole processes).", ""]
-        args.output.write_text("\n".join(header + lines) + f"\n\n![time against training utterances]({png.name})\n")
+        args.output.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        args.output.write_text("\n".join(header + lines) + f"\n\n![time, and test UAR change, against training "
+                               f"utterances]({png.name})\n")
 
 
 if __name__ == "__main__":

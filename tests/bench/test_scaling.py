@@ -1,0 +1,82 @@
+"""bench/scaling.py: a scale that cannot be generated is refused before
+anything is made, and a scale trained from other inputs is trained again."""
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+import scaling  # noqa: E402
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("3=12,22", "12 speakers cannot give 8 valid, 8 test and at least one training speaker"),
+    ("3=28,8", "32 utterances per training speaker leave none to train on after the 32 run.sh holds out"),
+])
+def test_a_scale_that_cannot_be_generated_is_refused_before_training(tmp_path, spec, message):
+    root = tmp_path / "scaling"
+    r = subprocess.run([sys.executable, "bench/scaling.py", "--scales", "1", spec, "--root", str(root),
+                        "--store", str(tmp_path / "store")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0
+    assert message in r.stderr
+    assert not root.exists() and not (tmp_path / "store").exists()
+
+
+def test_an_unknown_scale_is_named():
+    r = subprocess.run([sys.executable, "bench/scaling.py", "--scales", "5"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0 and "scale 5 is not one of [1, 2, 4, 8]" in r.stderr
+
+
+def copy_of_the_repository(dest: Path) -> Path:
+    for name in scaling.SOURCE_FILES + scaling.UNLEARN_FILES:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "espnet2_unlearn", dest / "espnet2_unlearn",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def test_a_scale_trained_with_another_config_is_trained_again(tmp_path, monkeypatch):
+    repo = copy_of_the_repository(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    args = argparse.Namespace(root=tmp_path / "scaling", threads=1, num_forget=50, forget_seeds=[0],
+                              store=tmp_path / "store")
+    scale = scaling.Scale(1, scaling.SCALES[1], args)
+    model = scale.dir / scaling.SOURCE_EXP
+    model.mkdir(parents=True)
+    (model / "train_statistics.pth").write_bytes(b"")
+    (model / scaling.KEY_FILE).write_text(scale.source_key + "\n")
+    assert scale.source_state() == "reuse"
+    # A model of another scale's corpus under this directory is not this scale's.
+    assert scaling.Scale(1, (40, 22), args).source_state() == "train"
+    config = repo / "conf/train_ser.yaml"
+    config.write_text(config.read_text().replace("max_epoch: 30", "max_epoch: 20"))
+    retrained = scaling.Scale(1, scaling.SCALES[1], args)
+    assert retrained.source_key != scale.source_key
+    assert retrained.source_state() == "train"
+    # ... and restored, not trained, once the store holds a model of the new key.
+    args.store.mkdir()
+    (args.store / f"source_{retrained.source_key}.tar.gz").write_bytes(b"")
+    assert retrained.source_state() == "restore"
+
+
+def test_a_change_to_the_package_code_of_stages_1_to_4_changes_the_source_key(tmp_path, monkeypatch):
+    repo = copy_of_the_repository(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    args = argparse.Namespace(root=tmp_path / "scaling", threads=1, num_forget=50, forget_seeds=[0],
+                              store=tmp_path / "store")
+    before = scaling.Scale(1, scaling.SCALES[1], args).source_key
+    with open(repo / "espnet2_unlearn/data/builtin_corpus.py", "a") as f:
+        f.write("\n# another generator\n")
+    assert scaling.Scale(1, scaling.SCALES[1], args).source_key != before
+    purge = repo / "espnet2_unlearn/bin/purge.py"
+    purge.write_text(purge.read_text() + "\n")
+    after = scaling.Scale(1, scaling.SCALES[1], args).source_key
+    with open(purge, "a") as f:
+        f.write("# stage 9 only\n")
+    assert scaling.Scale(1, scaling.SCALES[1], args).source_key == after

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from espnet2.tasks.cls import CLSTask
+from espnet2_unlearn.espnet_imports import CLSTask
 
 from espnet2_unlearn.unlearn.forget_set import load_forget_set
 

@@ -2,7 +2,8 @@
 of stages 4, 6 and 7 share: padding a list of utterances into a batch, the
 class scores of a batch, and scoring many utterances in batches."""
 
-from typing import Dict, List, Sequence, Tuple
+import contextlib
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -65,18 +66,47 @@ def logits_in_chunks(model, speech: Sequence[torch.Tensor], chunk: int = LENGTH_
     return torch.stack(rows)
 
 
+def padded_batches(lengths: Sequence[int], max_frames: int) -> List[List[int]]:
+    """Indices sorted by length (longest first) and cut into batches whose
+    padded size (utterances x longest) is at most max_frames (at least one
+    utterance each)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches, k = [], 0
+    while k < len(order):
+        size = max(1, max_frames // max(lengths[order[k]], 1))
+        batches.append(order[k : k + size])
+        k += size
+    return batches
+
+
+# Frames per padded batch of batched_logits (utterances x longest):
+# bench/scoring_layout.py, 50 forget utterances of the default model,
+# 0.62 s in batches of equal length, 0.41 s padded to at most 2400 frames
+# (about 8 utterances), 1.15 s padded to 20000.
+PADDED_FRAMES = 2400
+EQUAL_LENGTH_FRAMES = 20000
+
+
 @torch.no_grad()
-def batched_logits(model, speech: Sequence[torch.Tensor], max_frames: int = 20000) -> torch.Tensor:
-    """(N, classes) logits of every utterance in eval mode, computed in
-    batches of equal length: the same as one utterance at a time, up to float
-    rounding (tests/recipe/test_stages_1_4.py compares with ESPnet's
-    cls_inference)."""
+def batched_logits(model, speech: Sequence[torch.Tensor], max_frames: Optional[int] = None) -> torch.Tensor:
+    """(N, classes) logits of every utterance in eval mode, each as it
+    scores alone up to float rounding (tests/recipe/test_stages_1_4.py
+    compares with ESPnet's cls_inference): padded batches with the masks
+    each utterance gets alone where the model allows it (exact_padding.py),
+    else batches of equal length."""
+    from espnet2_unlearn import exact_padding
+
     was_training = model.training
     model.eval()
+    lengths = [s.shape[0] for s in speech]
+    exact = exact_padding.supported(model)
+    batches = (padded_batches(lengths, max_frames or PADDED_FRAMES) if exact
+               else length_batches(lengths, max_frames or EQUAL_LENGTH_FRAMES))
     out = [None] * len(speech)
-    for batch in length_batches([s.shape[0] for s in speech], max_frames):
-        logits = logits_of(model, *pad([speech[i] for i in batch]))
-        for row, i in enumerate(batch):
-            out[i] = logits[row]
+    with exact_padding.exact_masks(model) if exact else contextlib.nullcontext():
+        for batch in batches:
+            logits = logits_of(model, *pad([speech[i] for i in batch]))
+            for row, i in enumerate(batch):
+                out[i] = logits[row]
     model.train(was_training)
     return torch.stack(out)

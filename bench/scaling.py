@@ -113,7 +113,7 @@ class Scale:
     def __init__(self, scale: int, size, args):
         self.scale, (self.speakers, self.utts) = scale, size
         self.root = Path.cwd()
-        self.dir = args.root / f"x{scale}"
+        self.dir = args.root.resolve() / f"x{scale}"
         self.log = self.dir / "scaling.log"
         self.args = args
         self.store = args.store
@@ -148,7 +148,7 @@ class Scale:
         out = subprocess.run([sys.executable, "-c", probe], cwd=self.dir, capture_output=True, text=True,
                              env=self.env)
         if out.returncode != 0:
-            sys.exit(f"scaling: {' '.join(cmd)} failed in {self.dir}: see {self.log}")
+            sys.exit(f"scaling: {' '.join(cmd)} failed in {self.dir}: see {self.log}{out.stderr}")
         return float(out.stdout.strip().splitlines()[-1])
 
     def link(self) -> None:

@@ -47,6 +47,7 @@ tag=                  # experiment name suffix: exp/ser_<tag> (default: config n
 ser_stats_dir=        # statistics dir (default: exp/ser_stats)
 feats_normalize=global_mvn  # normalisation of the features: global_mvn, utterance_mvn or none
 inference_model=train.loss.ave.pth  # model file used for decoding (average of the last epochs)
+skip_train=false      # stage 4: keep the model already in exp/ser_<tag> (its config.yaml and --inference_model), compute the rest
 speech_fold_length=800  # batches with longer utterances (frames) are halved
 
 # Unlearning (stage 5)
@@ -119,6 +120,8 @@ Options (default in brackets):
   --ser_stats_dir DIR    statistics directory [exp/ser_stats]
   --feats_normalize STR  global_mvn, utterance_mvn or none [${feats_normalize}]
   --inference_model FILE model file for decoding [${inference_model}]
+  --skip_train BOOL      stage 4 keeps the model in exp/ser_<tag> and computes only what
+                         later stages read beside it (decodings, statistics) [${skip_train}]
   --speech_fold_length N utterance length (frames) above which batches shrink [${speech_fold_length}]
   --ser_exp DIR          model to unlearn from [exp/ser_<tag>]
   --forget_list LIST     data dir or id file of the utterances to forget
@@ -140,6 +143,9 @@ EOF
 . ./cmd.sh
 . utils/parse_options.sh
 [ $# -eq 0 ] || die "unexpected arguments: $* (options are --name value; see --help)"
+for b in skip_train dry_run; do
+  [[ "${!b}" =~ ^(true|false)$ ]] || die "--${b} must be true or false, got '${!b}'"
+done
 
 # The purge is never part of a default run; asked for alone, it runs.
 [ "${stage}" -eq 9 ] && [ "${stop_stage}" -lt 9 ] && stop_stage=9
@@ -564,10 +570,16 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   fi
   n=$(wc -l < "${feats_dir}/${valid_set}/feats.scp")
   [ "${n}" -ge "${min_reference_utts}" ] || die "${feats_dir}/${valid_set} has ${n} utterances, fewer than the ${min_reference_utts} a forget-target reference (speaker requests) needs: choose a larger --valid_set"
-  log "Training log: ${ser_exp}/train.log"
-  train_ser "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_exp}" "${ser_config}" "${feats_normalize}" \
-    --fold_length "${speech_fold_length}" --seed "${seed}" ${ser_args}
-  need_model "${ser_exp}" "${inference_model}"
+  if [ "${skip_train}" = true ]; then
+    need "${ser_exp}/config.yaml" 4
+    need_model "${ser_exp}" "${inference_model}"
+    log "--skip_train true: ${ser_exp}/${inference_model} is kept as it is"
+  else
+    log "Training log: ${ser_exp}/train.log"
+    train_ser "${feats_dir}/${train_set}" "${ser_stats_dir}" "${ser_exp}" "${ser_config}" "${feats_normalize}" \
+      --fold_length "${speech_fold_length}" --seed "${seed}" ${ser_args}
+    need_model "${ser_exp}" "${inference_model}"
+  fi
 
   # Numbers that later stages compare against, without reading data again.
   rm -rf "${ser_exp}/decode_${inference_model%.pth}"

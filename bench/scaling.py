@@ -55,14 +55,20 @@ EMOTIONS = 4
 LINKED = ("run.sh", "ser.sh", "unlearn.sh", "path.sh", "cmd.sh", "db.sh", "utils", "conf", "local", ".venv")
 SOURCE_EXP = Path("exp/ser_train_ser")
 INFERENCE_MODEL = "train.loss.ave.pth"
-# What stages 1-4 read and run, for the source model's key.
+# What a source model's training depends on (its key): the data and
+# features stages 1-3 make, and the training config.  ESPnet trains it.
 SOURCE_FILES = ("run.sh", "local/data.sh", "conf/fbank.conf", "conf/train_ser.yaml")
-SOURCE_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in (
-    "make_corpus", "select_heldout", "compute_fbank", "decode_sets", "reference_stats", "train_importance",
-    "train_statistics"))
-GOLD_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in ("forget_list", "gold_config", "train_report", "decode_sets"))
+SOURCE_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in ("make_corpus", "select_heldout", "compute_fbank"))
+# What the rest of stage 4 computes beside a model with the package's code
+# (decodings, reference statistics, importance, layer statistics): made
+# again, from the kept model, when that code changes (--skip_train true).
+TAIL_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in (
+    "decode_sets", "reference_stats", "train_importance", "train_statistics"))
+# What a gold model's training depends on beyond its source's: the forget
+# ids, and how stage 7 makes the retain set and the config.
+GOLD_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in ("forget_list", "gold_config", "train_report"))
 UNLEARN_FILES = ("ser.sh", "unlearn.sh", "conf/unlearn.yaml")
-KEY_FILE = "bench_key"
+KEY_FILE, TAIL_KEY_FILE = "bench_key", "bench_tail_key"
 SPEED_CORPUS_UTTS = 5000
 
 
@@ -92,35 +98,41 @@ def check_scale(scale: int, speakers: int, utts: int, heldout: int) -> int:
 
 
 def parse_scale(spec: str):
-    """K or K=SPEAKERS,UTTS_PER_EMOTION."""
+    """K, K=SPEAKERS,UTTS_PER_EMOTION or K=SPEAKERS,UTTS_PER_EMOTION,EPOCHS
+    (epochs: the training config's max_epoch otherwise)."""
     name, _, size = spec.partition("=")
     try:
         scale = int(name)
         if size:
-            speakers, utts = (int(x) for x in size.split(","))
-            return scale, (speakers, utts)
+            fields = [int(x) for x in size.split(",")]
+            if len(fields) not in (2, 3):
+                raise ValueError
+            return scale, (fields[0], fields[1], fields[2] if len(fields) == 3 else None)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a scale is K or K=SPEAKERS,UTTS_PER_EMOTION, got '{spec}'")
+        raise argparse.ArgumentTypeError(f"a scale is K or K=SPEAKERS,UTTS_PER_EMOTION[,EPOCHS], got '{spec}'")
     if scale not in SCALES:
         raise argparse.ArgumentTypeError(f"scale {scale} is not one of {sorted(SCALES)}; "
                                          f"give its corpus as {scale}=SPEAKERS,UTTS_PER_EMOTION")
-    return scale, SCALES[scale]
+    return scale, (*SCALES[scale], None)
 
 
 class Scale:
     """One scale's recipe directory and the keys of what it trains."""
 
     def __init__(self, scale: int, size, args):
-        self.scale, (self.speakers, self.utts) = scale, size
+        self.scale, (self.speakers, self.utts, self.epochs) = scale, (tuple(size) + (None,))[:3]
+        self.name = f"x{scale}" + (f"_e{self.epochs}" if self.epochs else "")
         self.root = Path.cwd()
-        self.dir = args.root.resolve() / f"x{scale}"
+        self.dir = args.root.resolve() / self.name
         self.log = self.dir / "scaling.log"
         self.args = args
         self.store = args.store
         self.env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
         self.data_opts = f"--num_speakers {self.speakers} --utts_per_emotion {self.utts}"
+        self.ser_args = ["--ser_args", f"--max_epoch {self.epochs}"] if self.epochs else []
         self.source_key = model_store.content_key(
-            self.root, {"data_opts": self.data_opts}, SOURCE_FILES, SOURCE_MODULES)
+            self.root, {"data_opts": self.data_opts, "ser_args": self.ser_args}, SOURCE_FILES, SOURCE_MODULES)
+        self.tail_key = model_store.content_key(self.root, {"source": self.source_key}, (), TAIL_MODULES)
 
     # Keys of the runs on one forget set.
     def gold_key(self, forget: Path) -> str:
@@ -162,36 +174,35 @@ class Scale:
         has it) or train."""
         key_file = self.dir / SOURCE_EXP / KEY_FILE
         if key_file.exists() and key_file.read_text().strip() == self.source_key \
-                and (self.dir / SOURCE_EXP / "train_statistics.pth").exists():
+                and (self.dir / SOURCE_EXP / INFERENCE_MODEL).exists():
             return "reuse"
         return "restore" if model_store.entry("source", self.source_key, self.store).exists() else "train"
 
     def ensure_source(self) -> None:
         state = self.source_state()
-        print(f"scaling: scale {self.scale}x, source model {self.source_key}: {state}", file=sys.stderr, flush=True)
-        if state == "reuse":
-            if not model_store.entry("source", self.source_key, self.store).exists():
-                self.store_source()
-            return
-        # Everything of another key goes: its data, features and models.
-        for d in ("data", "dump", "exp", "downloads"):
-            shutil.rmtree(self.dir / d, ignore_errors=True)
-        opts = ["--local_data_opts", self.data_opts]
-        if state == "restore":
-            self.run(["./run.sh", "--stop_stage", "3"] + opts)
-            model_store.restore("source", self.source_key, self.dir, self.store)
-        else:
-            self.run(["./run.sh", "--stop_stage", "4"] + opts)
-        (self.dir / SOURCE_EXP / KEY_FILE).write_text(self.source_key + "\n")
+        print(f"scaling: scale {self.name}, source model {self.source_key}: {state}", file=sys.stderr, flush=True)
+        exp = self.dir / SOURCE_EXP
+        if state != "reuse":
+            # Everything of another key goes: its data, features and models.
+            for d in ("data", "dump", "exp", "downloads"):
+                shutil.rmtree(self.dir / d, ignore_errors=True)
         if state == "train":
-            self.store_source()
-
-    def store_source(self) -> None:
-        exp = SOURCE_EXP
-        model_store.save("source", self.source_key, self.dir, [
-            exp / "config.yaml", exp / INFERENCE_MODEL, exp / "reference_stats.json", exp / "train_importance.pth",
-            exp / "train_statistics.pth", exp / "train.log", exp / KEY_FILE, exp / f"decode_{INFERENCE_MODEL[:-4]}"],
-            self.store)
+            self.run(["./run.sh", "--stop_stage", "4", "--local_data_opts", self.data_opts] + self.ser_args)
+            (exp / KEY_FILE).write_text(self.source_key + "\n")
+            (exp / TAIL_KEY_FILE).write_text(self.tail_key + "\n")
+        if state == "restore":
+            self.run(["./run.sh", "--stop_stage", "3", "--local_data_opts", self.data_opts])
+            model_store.restore("source", self.source_key, self.dir, self.store)
+        if not model_store.entry("source", self.source_key, self.store).exists():
+            model_store.save("source", self.source_key, self.dir, [
+                SOURCE_EXP / name for name in ("config.yaml", INFERENCE_MODEL, "train.log", KEY_FILE)], self.store)
+        tail = exp / TAIL_KEY_FILE
+        if not (tail.exists() and tail.read_text().strip() == self.tail_key):
+            # The kept model, with what stage 4 computes beside it by this code.
+            self.run(["./run.sh", "--stage", "4", "--stop_stage", "4", "--skip_train", "true"])
+            tail.write_text(self.tail_key + "\n")
+            for gold in (self.dir / "exp").glob("gold_ser_train_ser_*/"):
+                shutil.rmtree(gold / f"decode_{INFERENCE_MODEL[:-4]}", ignore_errors=True)  # decoded by other code
 
     def gold_dir(self, forget: Path):
         dirs = [d for d in (self.dir / "exp").glob("gold_ser_train_ser_*")
@@ -225,9 +236,9 @@ class Scale:
                 (gold / "stage7_peak_rss_mib").write_text(f"{rss}\n")
                 (gold / KEY_FILE).write_text(gold_key + "\n")
                 rel = gold.relative_to(self.dir)
-                model_store.save("gold", gold_key, self.dir, [
-                    rel / "train_report.json", rel / "config.yaml", rel / "retrain_config.yaml", rel / "train.log",
-                    rel / "stage7_peak_rss_mib", rel / KEY_FILE, rel / f"decode_{INFERENCE_MODEL[:-4]}"], self.store)
+                model_store.save("gold", gold_key, self.dir, [rel / name for name in (
+                    "train_report.json", "config.yaml", "retrain_config.yaml", INFERENCE_MODEL, "train.log",
+                    "stage7_peak_rss_mib", KEY_FILE)], self.store)
         metrics = unlearn / "eval/metrics.json"
         if not metrics.exists() or "gold" not in json.loads(metrics.read_text())["models"] \
                 or metrics.stat().st_mtime < (unlearn / KEY_FILE).stat().st_mtime:
@@ -242,7 +253,7 @@ class Scale:
 
     def figures(self, forgets) -> dict:
         ref = json.loads((self.dir / SOURCE_EXP / "reference_stats.json").read_text())
-        row = {"scale": self.scale, "speakers": self.speakers, "utts_per_emotion": self.utts,
+        row = {"scale": self.name, "speakers": self.speakers, "utts_per_emotion": self.utts, "epochs": self.epochs,
                "train_utts": sum(1 for _ in open(self.dir / "data/train/utt2spk")),
                "original_heldout_acc": ref["sets"]["heldout"]["accuracy"], "sets": []}
         for forget in forgets:
@@ -304,7 +315,7 @@ def report(rows) -> list:
              "unlearning steps | unlearning compute s | unlearning process s | unlearning peak RSS MiB | "
              "speed-up compute | speed-up process |", "|---" * 11 + "|"]
     for r in rows:
-        lines.append(f"| {r['scale']}x | {r['train_utts']} | {r['gold_compute_s']:.0f} | {r['gold_process_s']:.0f} | "
+        lines.append(f"| {r['scale']} | {r['train_utts']} | {r['gold_compute_s']:.0f} | {r['gold_process_s']:.0f} | "
                      f"{r['gold_peak_rss_mib']:.0f} | {r['steps']:.1f} | {r['unlearn_compute_s']:.1f} | "
                      f"{r['unlearn_process_s']:.1f} | {r['unlearn_peak_rss_mib']:.0f} | "
                      f"{r['speedup_compute']:.0f} | {r['speedup_process']:.0f} |")
@@ -313,7 +324,7 @@ def report(rows) -> list:
               "| scale | training utterances | train accuracy | held-out accuracy | test UAR | train - test |",
               "|---" * 6 + "|"]
     for r in rows:
-        lines.append(f"| {r['scale']}x | {r['train_utts']} | {100 * r['original_train_acc']:.1f} | "
+        lines.append(f"| {r['scale']} | {r['train_utts']} | {100 * r['original_train_acc']:.1f} | "
                      f"{100 * r['original_heldout_acc']:.1f} | {100 * r['original_test_uar']:.1f} | "
                      f"{100 * (r['original_train_acc'] - r['original_test_uar']):.1f} |")
     lines += ["", "## Utility and forgetting per forget set", "",
@@ -323,7 +334,7 @@ def report(rows) -> list:
     for r in rows:
         for s in r["sets"]:
             fa, mia = s["forget_acc"], s["mia_efficacy"]
-            lines.append(f"| {r['scale']}x | {s['forget_set']} | {s['steps']} | {interval(s['test_uar_vs_original'])} | "
+            lines.append(f"| {r['scale']} | {s['forget_set']} | {s['steps']} | {interval(s['test_uar_vs_original'])} | "
                          f"{interval(s['test_uar_vs_gold'])} | {100 * fa['original']:.0f} / {100 * fa['unlearned']:.0f}"
                          f" / {100 * fa['gold']:.0f} | {100 * mia['unlearned']:.0f} / {100 * mia['gold']:.0f} |")
     lines += ["", "Pooled over each scale's forget sets (unlearned minus gold, points, 95 % intervals):", ""]
@@ -332,7 +343,7 @@ def report(rows) -> list:
             continue
         pooled = pooled_forgetting([(s["outcomes"]["unlearned"], s["outcomes"]["gold"]) for s in r["sets"]])
         v = pooled["value"]
-        lines.append(f"- {r['scale']}x: forget accuracy {interval(v['forget_acc'])}, MIA efficacy "
+        lines.append(f"- {r['scale']}: forget accuracy {interval(v['forget_acc'])}, MIA efficacy "
                      f"{interval(v['mia_efficacy'])} (bar +-{pooled['bar']:g}: {pooled['status']})")
     if len(rows) > 1:
         n = [r["train_utts"] for r in rows]
@@ -346,7 +357,7 @@ def report(rows) -> list:
         from espnet2_unlearn.metrics.comparison import SPEEDUP_BARS
 
         r = judged[-1]
-        lines += ["", f"## Speed bars, judged at {r['scale']}x ({r['train_utts']} training utterances)", ""]
+        lines += ["", f"## Speed bars, judged at {r['scale']} ({r['train_utts']} training utterances)", ""]
         for name in ("compute", "process"):
             s = r[f"speedup_{name}"]
             lines.append(f"- {name}: {s:.0f}x against a bar of {SPEEDUP_BARS[name]:.0f}x: "
@@ -415,7 +426,7 @@ def main(argv=None):
     # Every scale is checked before anything is trained.
     try:
         heldout = heldout_per_speaker(Path.cwd())
-        for scale, (speakers, utts) in args.scales:
+        for scale, (speakers, utts, _) in args.scales:
             check_scale(scale, speakers, utts, heldout)
     except ScaleError as e:
         sys.exit(f"scaling: {e}")

@@ -49,11 +49,13 @@ def test_a_scale_trained_with_another_config_is_trained_again(tmp_path, monkeypa
     scale = scaling.Scale(1, scaling.SCALES[1], args)
     model = scale.dir / scaling.SOURCE_EXP
     model.mkdir(parents=True)
-    (model / "train_statistics.pth").write_bytes(b"")
+    (model / scaling.INFERENCE_MODEL).write_bytes(b"")
     (model / scaling.KEY_FILE).write_text(scale.source_key + "\n")
     assert scale.source_state() == "reuse"
     # A model of another scale's corpus under this directory is not this scale's.
     assert scaling.Scale(1, (40, 22), args).source_state() == "train"
+    # Nor is one trained for another number of epochs (a directory of its own).
+    assert scaling.Scale(1, (28, 22, 10), args).source_key != scale.source_key
     config = repo / "conf/train_ser.yaml"
     config.write_text(config.read_text().replace("max_epoch: 30", "max_epoch: 20"))
     retrained = scaling.Scale(1, scaling.SCALES[1], args)
@@ -65,15 +67,19 @@ def test_a_scale_trained_with_another_config_is_trained_again(tmp_path, monkeypa
     assert retrained.source_state() == "restore"
 
 
-def test_a_change_to_the_package_code_of_stages_1_to_4_changes_the_source_key(tmp_path, monkeypatch):
+def test_a_change_to_the_data_code_retrains_and_one_to_the_statistics_code_recomputes_only_them(tmp_path, monkeypatch):
     repo = copy_of_the_repository(tmp_path / "repo")
     monkeypatch.chdir(repo)
     args = argparse.Namespace(root=tmp_path / "scaling", threads=1, num_forget=50, forget_seeds=[0],
                               store=tmp_path / "store")
-    before = scaling.Scale(1, scaling.SCALES[1], args).source_key
+    before = scaling.Scale(1, scaling.SCALES[1], args)
+    with open(repo / "espnet2_unlearn/unlearn/layer_statistics.py", "a") as f:
+        f.write("\n# other statistics\n")
+    statistics = scaling.Scale(1, scaling.SCALES[1], args)
+    assert statistics.source_key == before.source_key and statistics.tail_key != before.tail_key
     with open(repo / "espnet2_unlearn/data/builtin_corpus.py", "a") as f:
         f.write("\n# another generator\n")
-    assert scaling.Scale(1, scaling.SCALES[1], args).source_key != before
+    assert scaling.Scale(1, scaling.SCALES[1], args).source_key != before.source_key
     purge = repo / "espnet2_unlearn/bin/purge.py"
     purge.write_text(purge.read_text() + "\n")
     after = scaling.Scale(1, scaling.SCALES[1], args).source_key

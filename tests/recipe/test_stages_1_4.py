@@ -199,3 +199,28 @@ def test_a_forget_target_reference_of_fewer_than_20_utterances_is_refused(traine
     assert "dump/fbank/heldout has 19 utterances, fewer than the 20" in proc.stderr
     assert "raise --heldout_per_spk (now 4)" in proc.stderr
     assert not (d / "exp/ser_tiny").exists()  # refused before training
+
+
+def test_stage_4_with_skip_train_keeps_the_model_and_computes_what_lies_beside_it(trained, tmp_path):
+    """A model trained elsewhere (or kept from an earlier run): stage 4
+    trains nothing, and decodes and writes the statistics beside it."""
+    from helpers import copy_recipe
+
+    src, _ = trained
+    d = copy_recipe(src, tmp_path / "kept")
+    exp = d / "exp/ser_tiny"
+    model = (exp / "train.loss.ave.pth").read_bytes()
+    train_log = (exp / "train.log").read_text()
+    derived = ["reference_stats.json", "train_importance.pth", "train_statistics.pth"]
+    for name in derived:
+        (exp / name).unlink()
+    shutil.rmtree(exp / "decode_train.loss.ave")
+    proc = run(f"./run.sh --stage 4 --stop_stage 4 {TINY} --tag tiny --skip_train true", cwd=d)
+    assert "--skip_train true: exp/ser_tiny/train.loss.ave.pth is kept as it is" in proc.stderr
+    assert (exp / "train.loss.ave.pth").read_bytes() == model and (exp / "train.log").read_text() == train_log
+    for name in derived:
+        assert (exp / name).is_file(), name
+    assert json.loads((exp / "reference_stats.json").read_text()) == json.loads(
+        (src / "exp/ser_tiny/reference_stats.json").read_text())
+    proc = run(f"./run.sh --stage 4 --stop_stage 4 {TINY} --tag tiny --skip_train yes", cwd=d, check=False)
+    assert proc.returncode != 0 and "--skip_train must be true or false, got 'yes'" in proc.stderr

@@ -251,6 +251,23 @@ class Scale:
         forgets = [self.ensure_forget_set(s) for s in self.args.forget_seeds]
         return self.figures(forgets)
 
+    def missing(self) -> list:
+        """What --existing_only finds missing in this scale's directory (it
+        trains and runs nothing)."""
+        if self.source_state() != "reuse":
+            return [f"the source model ({self.source_state()})"]
+        out = []
+        for seed in self.args.forget_seeds:
+            forget = Path("data") / f"forget_n{self.args.num_forget}_s{seed}"
+            metrics = self.dir / "exp" / f"unlearn_{forget.name}" / "eval/metrics.json"
+            key = self.dir / "exp" / f"unlearn_{forget.name}" / KEY_FILE
+            if not (self.dir / forget).exists() or self.gold_dir(forget) is None or not metrics.exists() \
+                    or "gold" not in json.loads(metrics.read_text())["models"]:
+                out.append(f"{forget.name} (its unlearning, gold or evaluation)")
+            elif not key.exists() or key.read_text().strip() != self.unlearn_key(forget):
+                out.append(f"{forget.name} (unlearnt by other code)")
+        return out
+
     def figures(self, forgets) -> dict:
         ref = json.loads((self.dir / SOURCE_EXP / "reference_stats.json").read_text())
         row = {"scale": self.name, "speakers": self.speakers, "utts_per_emotion": self.utts, "epochs": self.epochs,
@@ -418,6 +435,8 @@ def main(argv=None):
     p.add_argument("--forget_seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--threads", type=int, default=1, help="threads of each training and unlearning run")
     p.add_argument("--root", type=Path, default=Path("scaling"), help="where the scaled recipes go")
+    p.add_argument("--existing_only", action="store_true",
+                   help="report the scales whose runs are all there; train and run nothing")
     p.add_argument("--store", type=Path, default=model_store.STORE, help="where trained models are kept by key")
     p.add_argument("--output", type=Path, help="also write the report to this Markdown file (and a .png beside)")
     args = p.parse_args(argv)
@@ -430,7 +449,19 @@ def main(argv=None):
             check_scale(scale, speakers, utts, heldout)
     except ScaleError as e:
         sys.exit(f"scaling: {e}")
-    rows = [Scale(scale, size, args).measure() for scale, size in args.scales]
+    rows = []
+    for scale, size in args.scales:
+        s = Scale(scale, size, args)
+        if args.existing_only:
+            missing = s.missing()
+            if missing:
+                print(f"scaling: {s.name} left out, not complete: {', '.join(missing)}", file=sys.stderr)
+                continue
+            rows.append(s.figures([Path("data") / f"forget_n{args.num_forget}_s{k}" for k in args.forget_seeds]))
+        else:
+            rows.append(s.measure())
+    if not rows:
+        sys.exit("scaling: no scale is complete")
     lines = report(rows)
     print("\n".join(lines))
     if args.output:

@@ -86,3 +86,13 @@ def test_a_change_to_the_data_code_retrains_and_one_to_the_statistics_code_recom
     with open(purge, "a") as f:
         f.write("# stage 9 only\n")
     assert scaling.Scale(1, scaling.SCALES[1], args).source_key == after
+
+
+def test_existing_only_trains_nothing_and_says_what_is_missing(tmp_path):
+    root = tmp_path / "scaling"
+    r = subprocess.run([sys.executable, "bench/scaling.py", "--scales", "1", "8", "--existing_only", "--root", str(root),
+                        "--store", str(tmp_path / "store")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "x1 left out, not complete: the source model (train)" in r.stderr
+    assert "x8 left out" in r.stderr and "no scale is complete" in r.stderr
+    assert not root.exists()

@@ -224,8 +224,11 @@ class Scale:
         gold_key = self.gold_key(forget)
         if self.gold_dir(forget) is None:
             for stale in (self.dir / "exp").glob("gold_ser_train_ser_*"):
-                if stale.is_dir() and not (stale / KEY_FILE).exists():
-                    shutil.rmtree(stale)  # an interrupted training, or its statistics
+                report = stale / "train_report.json"
+                # An interrupted training (or its statistics), or this forget set's gold trained from other inputs.
+                if stale.is_dir() and (not (stale / KEY_FILE).exists() or (
+                        report.exists() and json.loads(report.read_text()).get("forget_list") == str(forget))):
+                    shutil.rmtree(stale)
             if model_store.restore("gold", gold_key, self.dir, self.store):
                 print(f"scaling: gold {gold_key}: restored", file=sys.stderr, flush=True)
             else:
@@ -235,10 +238,11 @@ class Scale:
                             if (d / "train_report.json").exists() and not (d / KEY_FILE).exists())
                 (gold / "stage7_peak_rss_mib").write_text(f"{rss}\n")
                 (gold / KEY_FILE).write_text(gold_key + "\n")
-                rel = gold.relative_to(self.dir)
-                model_store.save("gold", gold_key, self.dir, [rel / name for name in (
-                    "train_report.json", "config.yaml", "retrain_config.yaml", INFERENCE_MODEL, "train.log",
-                    "stage7_peak_rss_mib", KEY_FILE)], self.store)
+        if not model_store.entry("gold", gold_key, self.store).exists():
+            rel = self.gold_dir(forget).relative_to(self.dir)
+            model_store.save("gold", gold_key, self.dir, [rel / name for name in (
+                "train_report.json", "config.yaml", "retrain_config.yaml", INFERENCE_MODEL, "train.log",
+                "stage7_peak_rss_mib", KEY_FILE)], self.store)
         metrics = unlearn / "eval/metrics.json"
         if not metrics.exists() or "gold" not in json.loads(metrics.read_text())["models"] \
                 or metrics.stat().st_mtime < (unlearn / KEY_FILE).stat().st_mtime:

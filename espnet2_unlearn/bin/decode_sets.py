@@ -29,7 +29,7 @@ import torch
 from espnet2_unlearn.model_calls import batched_logits
 
 
-def decode_set(classifier, feats_scp: Path, out_dir: Path, max_frames: int) -> int:
+def decode_set(classifier, feats_scp: Path, out_dir: Path, max_frames=None) -> int:
     """Writes OUT/prediction/{text,token,score} under a temporary name, then renames."""
     utts, speech = [], []
     for utt, feats in kaldiio.load_scp_sequential(str(feats_scp)):
@@ -58,7 +58,9 @@ def main(argv=None) -> None:
     p.add_argument("--model_file", help="model file in --model_dir")
     p.add_argument("--output_dir", type=Path)
     p.add_argument("--ngpu", type=int, default=0)
-    p.add_argument("--max_frames", type=int, default=20000, help="padded frames per batch")
+    p.add_argument("--max_frames", type=int, default=None,
+                   help="frames per batch (default: model_calls.PADDED_FRAMES in padded batches, "
+                        "EQUAL_LENGTH_FRAMES in batches of equal length)")
     p.add_argument("--jobs", type=Path, help="a file of these options, one model per line")
     p.add_argument("--job", type=int, help="the line of --jobs to run (1-based)")
     p.add_argument("sets", nargs="*", help="NAME=DIR: a set and the dir of its feats.scp")

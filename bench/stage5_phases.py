@@ -2,7 +2,7 @@
 for each forget-set size, on a trained recipe (run from its directory after
 `./run.sh --stop_stage 4`):
 
-    python bench/profile.py --sizes 10 50 100 --output bench/PROFILE.md
+    python bench/stage5_phases.py --sizes 10 50 100 --output bench/PROFILE.md
 
 Each size N unlearns the same forget lists as bench/compare.py
 (data/bench/forget_n<N>_s<seed>) with `./run.sh --stage 5 --stop_stage 5`
@@ -68,7 +68,7 @@ def main():
     print("\n".join(lines))
     if args.output:
         header = ["# Where stage 5 spends its time", "",
-                  f"Made by `python bench/profile.py {' '.join(sys.argv[1:])}` in the recipe directory after "
+                  f"Made by `python bench/stage5_phases.py {' '.join(sys.argv[1:])}` in the recipe directory after "
                   "`./run.sh --stop_stage 4`. Seconds per phase of one unlearning run (forget_report.json "
                   "`phases_s`): startup = interpreter and imports, load = model and forget set, then the first "
                   "scoring of the forget set, the adversarial examples (pgd), the elastic weights (mas), the "

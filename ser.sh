@@ -143,9 +143,6 @@ EOF
 . ./cmd.sh
 . utils/parse_options.sh
 [ $# -eq 0 ] || die "unexpected arguments: $* (options are --name value; see --help)"
-for b in skip_train dry_run; do
-  [[ "${!b}" =~ ^(true|false)$ ]] || die "--${b} must be true or false, got '${!b}'"
-done
 
 # The purge is never part of a default run; asked for alone, it runs.
 [ "${stage}" -eq 9 ] && [ "${stop_stage}" -lt 9 ] && stop_stage=9

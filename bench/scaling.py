@@ -225,10 +225,12 @@ class Scale:
         if self.gold_dir(forget) is None:
             for stale in (self.dir / "exp").glob("gold_ser_train_ser_*"):
                 report = stale / "train_report.json"
-                # An interrupted training (or its statistics), or this forget set's gold trained from other inputs.
-                if stale.is_dir() and (not (stale / KEY_FILE).exists() or (
+                # An interrupted training, or this forget set's gold trained from other inputs (with the
+                # statistics its config reads: gold_..._stats).
+                if stale.is_dir() and not stale.name.endswith("_stats") and (not (stale / KEY_FILE).exists() or (
                         report.exists() and json.loads(report.read_text()).get("forget_list") == str(forget))):
                     shutil.rmtree(stale)
+                    shutil.rmtree(stale.with_name(stale.name + "_stats"), ignore_errors=True)
             if model_store.restore("gold", gold_key, self.dir, self.store):
                 print(f"scaling: gold {gold_key}: restored", file=sys.stderr, flush=True)
             else:
@@ -240,9 +242,11 @@ class Scale:
                 (gold / KEY_FILE).write_text(gold_key + "\n")
         if not model_store.entry("gold", gold_key, self.store).exists():
             rel = self.gold_dir(forget).relative_to(self.dir)
+            # Its config.yaml builds the normaliser from the retain set's statistics.
+            stats = rel.with_name(rel.name + "_stats") / "train/feats_stats.npz"
             model_store.save("gold", gold_key, self.dir, [rel / name for name in (
                 "train_report.json", "config.yaml", "retrain_config.yaml", INFERENCE_MODEL, "train.log",
-                "stage7_peak_rss_mib", KEY_FILE)], self.store)
+                "stage7_peak_rss_mib", KEY_FILE)] + [stats], self.store)
         metrics = unlearn / "eval/metrics.json"
         if not metrics.exists() or "gold" not in json.loads(metrics.read_text())["models"] \
                 or metrics.stat().st_mtime < (unlearn / KEY_FILE).stat().st_mtime:

@@ -20,7 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-PHASES = ("startup", "load", "first_scoring", "dampening", "pgd", "mas", "steps", "scoring", "saving")
+PHASES = ("startup", "load", "first_scoring", "dampening", "curvature", "statistics", "pgd", "mas", "steps", "scoring",
+          "saving")
 
 
 def profile_run(size: int, seed: int, args) -> dict:
@@ -71,8 +72,9 @@ def main():
                   f"Made by `python bench/stage5_phases.py {' '.join(sys.argv[1:])}` in the recipe directory after "
                   "`./run.sh --stop_stage 4`. Seconds per phase of one unlearning run (forget_report.json "
                   "`phases_s`): startup = interpreter and imports, load = model and forget set, then the first "
-                  "scoring of the forget set, the adversarial examples (pgd), the elastic weights (mas), the "
-                  "updates (steps), the scoring after each update, saving; other = the rest of the process "
+                  "scoring of the forget set, the training statistics less the forget set's (statistics), the "
+                  "adversarial examples (pgd), the elastic weights (mas), the updates (steps), the scoring after "
+                  "each update, saving; other = the rest of the process "
                   "(shell, report, exit). "
                   f"Machine: {os.cpu_count()} cores, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}.",
                   ""]

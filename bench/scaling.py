@@ -457,12 +457,13 @@ def main(argv=None):
             check_scale(scale, speakers, utts, heldout)
     except ScaleError as e:
         sys.exit(f"scaling: {e}")
-    rows = []
+    rows, left_out = [], []
     for scale, size in args.scales:
         s = Scale(scale, size, args)
         if args.existing_only:
             missing = s.missing()
             if missing:
+                left_out.append(f"{s.name} lacks {', '.join(missing)}")
                 print(f"scaling: {s.name} left out, not complete: {', '.join(missing)}", file=sys.stderr)
                 continue
             rows.append(s.figures([Path("data") / f"forget_n{args.num_forget}_s{k}" for k in args.forget_seeds]))
@@ -479,6 +480,10 @@ def main(argv=None):
                   f"Made by `python bench/scaling.py {' '.join(sys.argv[1:])}` at the top of the repository "
                   f"({os.cpu_count()} CPU cores). Times in seconds; speed-ups are gold's time over unlearning's "
                   "(compute: the loops only; process: whole processes).", ""]
+        if left_out:
+            header += ["Scales not complete when this was written (left out of every table and fit): "
+                       + "; ".join(left_out) + ". The same command without --existing_only goes on from there "
+                       "(models already trained are restored from bench/trained/).", ""]
         args.output.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
         args.output.write_text("\n".join(header + lines) + f"\n\n![time, and test UAR change, against training "
                                f"utterances]({png.name})\n")

@@ -259,22 +259,24 @@ class Scale:
         forgets = [self.ensure_forget_set(s) for s in self.args.forget_seeds]
         return self.figures(forgets)
 
-    def missing(self) -> list:
-        """What --existing_only finds missing in this scale's directory (it
-        trains and runs nothing)."""
+    def existing(self):
+        """For --existing_only (which trains and runs nothing): the forget
+        sets of this scale whose runs are all there, and what is missing."""
         if self.source_state() != "reuse":
-            return [f"the source model ({self.source_state()})"]
-        out = []
+            return [], [f"the source model ({self.source_state()})"]
+        done, missing = [], []
         for seed in self.args.forget_seeds:
             forget = Path("data") / f"forget_n{self.args.num_forget}_s{seed}"
             metrics = self.dir / "exp" / f"unlearn_{forget.name}" / "eval/metrics.json"
             key = self.dir / "exp" / f"unlearn_{forget.name}" / KEY_FILE
             if not (self.dir / forget).exists() or self.gold_dir(forget) is None or not metrics.exists() \
                     or "gold" not in json.loads(metrics.read_text())["models"]:
-                out.append(f"{forget.name} (its unlearning, gold or evaluation)")
+                missing.append(f"{forget.name} (its unlearning, gold or evaluation)")
             elif not key.exists() or key.read_text().strip() != self.unlearn_key(forget):
-                out.append(f"{forget.name} (unlearnt by other code)")
-        return out
+                missing.append(f"{forget.name} (unlearnt by other code)")
+            else:
+                done.append(forget)
+        return done, missing
 
     def figures(self, forgets) -> dict:
         ref = json.loads((self.dir / SOURCE_EXP / "reference_stats.json").read_text())
@@ -344,7 +346,9 @@ def report(rows) -> list:
                      f"{r['gold_peak_rss_mib']:.0f} | {r['steps']:.1f} | {r['unlearn_compute_s']:.1f} | "
                      f"{r['unlearn_process_s']:.1f} | {r['unlearn_peak_rss_mib']:.0f} | "
                      f"{r['speedup_compute']:.0f} | {r['speedup_process']:.0f} |")
-    lines += ["", "Means over the forget sets of each scale (speed-ups: mean over mean).", "",
+    lines += ["", "Means over the forget sets of each scale (" + ", ".join(f"{r['scale']}: {len(r['sets'])}"
+                                                            for r in rows)
+              + "; speed-ups: mean over mean).", "",
               "## The original model", "",
               "| scale | training utterances | train accuracy | held-out accuracy | test UAR | train - test |",
               "|---" * 6 + "|"]
@@ -461,12 +465,12 @@ def main(argv=None):
     for scale, size in args.scales:
         s = Scale(scale, size, args)
         if args.existing_only:
-            missing = s.missing()
+            done, missing = s.existing()
             if missing:
                 left_out.append(f"{s.name} lacks {', '.join(missing)}")
-                print(f"scaling: {s.name} left out, not complete: {', '.join(missing)}", file=sys.stderr)
-                continue
-            rows.append(s.figures([Path("data") / f"forget_n{args.num_forget}_s{k}" for k in args.forget_seeds]))
+                print(f"scaling: {s.name}: not complete: {', '.join(missing)}", file=sys.stderr)
+            if done:
+                rows.append(s.figures(done))
         else:
             rows.append(s.measure())
     if not rows:
@@ -481,9 +485,9 @@ def main(argv=None):
                   f"({os.cpu_count()} CPU cores). Times in seconds; speed-ups are gold's time over unlearning's "
                   "(compute: the loops only; process: whole processes).", ""]
         if left_out:
-            header += ["Scales not complete when this was written (left out of every table and fit): "
-                       + "; ".join(left_out) + ". The same command without --existing_only goes on from there "
-                       "(models already trained are restored from bench/trained/).", ""]
+            header += ["Not complete when this was written (what is missing is left out of every table and "
+                       "mean): " + "; ".join(left_out) + ". The same command without --existing_only goes on "
+                       "from there (models already trained are restored from bench/trained/).", ""]
         args.output.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
         args.output.write_text("\n".join(header + lines) + f"\n\n![time, and test UAR change, against training "
                                f"utterances]({png.name})\n")

@@ -93,6 +93,6 @@ def test_existing_only_trains_nothing_and_says_what_is_missing(tmp_path):
     r = subprocess.run([sys.executable, "bench/scaling.py", "--scales", "1", "8", "--existing_only", "--root", str(root),
                         "--store", str(tmp_path / "store")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode != 0
-    assert "x1 left out, not complete: the source model (train)" in r.stderr
-    assert "x8 left out" in r.stderr and "no scale is complete" in r.stderr
+    assert "x1: not complete: the source model (train)" in r.stderr
+    assert "x8: not complete" in r.stderr and "no scale is complete" in r.stderr
     assert not root.exists()

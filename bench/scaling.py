@@ -76,6 +76,15 @@ class ScaleError(ValueError):
     pass
 
 
+def has_key(path: Path, key: str) -> bool:
+    """Whether the key file at path names key."""
+    return path.exists() and path.read_text().strip() == key
+
+
+def evaluated_with_gold(metrics: Path) -> bool:
+    return metrics.exists() and "gold" in json.loads(metrics.read_text())["models"]
+
+
 def heldout_per_speaker(root: Path) -> int:
     m = re.search(r"--heldout_per_spk\s+(\d+)", (root / "run.sh").read_text())
     if not m:
@@ -172,8 +181,7 @@ class Scale:
     def source_state(self) -> str:
         """reuse (this directory's model has this key), restore (the store
         has it) or train."""
-        key_file = self.dir / SOURCE_EXP / KEY_FILE
-        if key_file.exists() and key_file.read_text().strip() == self.source_key \
+        if has_key(self.dir / SOURCE_EXP / KEY_FILE, self.source_key) \
                 and (self.dir / SOURCE_EXP / INFERENCE_MODEL).exists():
             return "reuse"
         return "restore" if model_store.entry("source", self.source_key, self.store).exists() else "train"
@@ -197,7 +205,7 @@ class Scale:
             model_store.save("source", self.source_key, self.dir, [
                 SOURCE_EXP / name for name in ("config.yaml", INFERENCE_MODEL, "train.log", KEY_FILE)], self.store)
         tail = exp / TAIL_KEY_FILE
-        if not (tail.exists() and tail.read_text().strip() == self.tail_key):
+        if not has_key(tail, self.tail_key):
             # The kept model, with what stage 4 computes beside it by this code.
             self.run(["./run.sh", "--stage", "4", "--stop_stage", "4", "--skip_train", "true"])
             tail.write_text(self.tail_key + "\n")
@@ -205,19 +213,21 @@ class Scale:
                 shutil.rmtree(gold / f"decode_{INFERENCE_MODEL[:-4]}", ignore_errors=True)  # decoded by other code
 
     def gold_dir(self, forget: Path):
-        dirs = [d for d in (self.dir / "exp").glob("gold_ser_train_ser_*")
-                if (d / KEY_FILE).exists() and (d / KEY_FILE).read_text().strip() == self.gold_key(forget)]
+        key = self.gold_key(forget)
+        dirs = [d for d in (self.dir / "exp").glob("gold_ser_train_ser_*") if has_key(d / KEY_FILE, key)]
         return dirs[0] if dirs else None
 
+    def forget_set(self, seed: int) -> Path:
+        return Path("data") / f"forget_n{self.args.num_forget}_s{seed}"
+
     def ensure_forget_set(self, seed: int) -> Path:
-        forget = Path("data") / f"forget_n{self.args.num_forget}_s{seed}"
+        forget = self.forget_set(seed)
         if not (self.dir / forget / "utt2spk").exists():
             self.run([str(self.root / ".venv/bin/python"), "-m", "espnet2_unlearn.bin.make_forget", "--num_utts",
                       str(self.args.num_forget), "--seed", str(seed), "data/train", str(forget)])
         unlearn = self.dir / "exp" / f"unlearn_{forget.name}"
         key = self.unlearn_key(forget)
-        if not ((unlearn / KEY_FILE).exists() and (unlearn / KEY_FILE).read_text().strip() == key
-                and (unlearn / "process_time.json").exists()):
+        if not (has_key(unlearn / KEY_FILE, key) and (unlearn / "process_time.json").exists()):
             shutil.rmtree(unlearn, ignore_errors=True)
             self.run(["./run.sh", "--stage", "5", "--stop_stage", "5", "--forget_list", str(forget)])
             (unlearn / KEY_FILE).write_text(key + "\n")
@@ -248,8 +258,7 @@ class Scale:
                 "train_report.json", "config.yaml", "retrain_config.yaml", INFERENCE_MODEL, "train.log",
                 "stage7_peak_rss_mib", KEY_FILE)] + [stats], self.store)
         metrics = unlearn / "eval/metrics.json"
-        if not metrics.exists() or "gold" not in json.loads(metrics.read_text())["models"] \
-                or metrics.stat().st_mtime < (unlearn / KEY_FILE).stat().st_mtime:
+        if not evaluated_with_gold(metrics) or metrics.stat().st_mtime < (unlearn / KEY_FILE).stat().st_mtime:
             self.run(["./run.sh", "--stage", "6", "--stop_stage", "6", "--forget_list", str(forget)])
         return forget
 
@@ -266,13 +275,12 @@ class Scale:
             return [], [f"the source model ({self.source_state()})"]
         done, missing = [], []
         for seed in self.args.forget_seeds:
-            forget = Path("data") / f"forget_n{self.args.num_forget}_s{seed}"
+            forget = self.forget_set(seed)
             metrics = self.dir / "exp" / f"unlearn_{forget.name}" / "eval/metrics.json"
             key = self.dir / "exp" / f"unlearn_{forget.name}" / KEY_FILE
-            if not (self.dir / forget).exists() or self.gold_dir(forget) is None or not metrics.exists() \
-                    or "gold" not in json.loads(metrics.read_text())["models"]:
+            if not (self.dir / forget).exists() or self.gold_dir(forget) is None or not evaluated_with_gold(metrics):
                 missing.append(f"{forget.name} (its unlearning, gold or evaluation)")
-            elif not key.exists() or key.read_text().strip() != self.unlearn_key(forget):
+            elif not has_key(key, self.unlearn_key(forget)):
                 missing.append(f"{forget.name} (unlearnt by other code)")
             else:
                 done.append(forget)
@@ -330,8 +338,8 @@ def power_fit(xs, ys):
     return math.exp(my - b * mx), b
 
 
-def interval(d, scale=1.0) -> str:
-    return f"{d['value'] * scale:+.1f} [{d['low'] * scale:+.1f}, {d['high'] * scale:+.1f}]"
+def interval(d) -> str:
+    return f"{d['value']:+.1f} [{d['low']:+.1f}, {d['high']:+.1f}]"
 
 
 def report(rows) -> list:

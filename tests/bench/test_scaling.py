@@ -41,11 +41,17 @@ def copy_of_the_repository(dest: Path) -> Path:
     return dest
 
 
-def test_a_scale_trained_with_another_config_is_trained_again(tmp_path, monkeypatch):
+@pytest.fixture
+def repository(tmp_path, monkeypatch):
+    """A copy of what the keys read, as the working directory, and the bench's options."""
     repo = copy_of_the_repository(tmp_path / "repo")
     monkeypatch.chdir(repo)
-    args = argparse.Namespace(root=tmp_path / "scaling", threads=1, num_forget=50, forget_seeds=[0],
-                              store=tmp_path / "store")
+    return repo, argparse.Namespace(root=tmp_path / "scaling", threads=1, num_forget=50, forget_seeds=[0],
+                                    store=tmp_path / "store")
+
+
+def test_a_scale_trained_with_another_config_is_trained_again(repository):
+    repo, args = repository
     scale = scaling.Scale(1, scaling.SCALES[1], args)
     model = scale.dir / scaling.SOURCE_EXP
     model.mkdir(parents=True)
@@ -67,11 +73,8 @@ def test_a_scale_trained_with_another_config_is_trained_again(tmp_path, monkeypa
     assert retrained.source_state() == "restore"
 
 
-def test_a_change_to_the_data_code_retrains_and_one_to_the_statistics_code_recomputes_only_them(tmp_path, monkeypatch):
-    repo = copy_of_the_repository(tmp_path / "repo")
-    monkeypatch.chdir(repo)
-    args = argparse.Namespace(root=tmp_path / "scaling", threads=1, num_forget=50, forget_seeds=[0],
-                              store=tmp_path / "store")
+def test_a_change_to_the_data_code_retrains_and_one_to_the_statistics_code_recomputes_only_them(repository):
+    repo, args = repository
     before = scaling.Scale(1, scaling.SCALES[1], args)
     with open(repo / "espnet2_unlearn/unlearn/layer_statistics.py", "a") as f:
         f.write("\n# other statistics\n")

@@ -288,7 +288,10 @@ class Scale:
 
     def figures(self, forgets) -> dict:
         ref = json.loads((self.dir / SOURCE_EXP / "reference_stats.json").read_text())
-        row = {"scale": self.name, "speakers": self.speakers, "utts_per_emotion": self.utts, "epochs": self.epochs,
+        config = (self.dir / SOURCE_EXP / "config.yaml").read_text()
+        row = {"scale": self.name, "speakers": self.speakers, "utts_per_emotion": self.utts,
+               "epochs": int(re.search(r"^max_epoch: (\d+)", config, re.M).group(1)),
+               "default_epochs": self.epochs is None,
                "train_utts": sum(1 for _ in open(self.dir / "data/train/utt2spk")),
                "original_heldout_acc": ref["sets"]["heldout"]["accuracy"], "sets": []}
         for forget in forgets:
@@ -346,11 +349,12 @@ def report(rows) -> list:
     from espnet2_unlearn.metrics.comparison import pooled_forgetting
 
     lines = ["## Cost", "",
-             "| scale | training utterances | gold compute s | gold process s | stage 7 peak RSS MiB | "
+             "| scale | training utterances | epochs | gold compute s | gold process s | stage 7 peak RSS MiB | "
              "unlearning steps | unlearning compute s | unlearning process s | unlearning peak RSS MiB | "
-             "speed-up compute | speed-up process |", "|---" * 11 + "|"]
+             "speed-up compute | speed-up process |", "|---" * 12 + "|"]
     for r in rows:
-        lines.append(f"| {r['scale']} | {r['train_utts']} | {r['gold_compute_s']:.0f} | {r['gold_process_s']:.0f} | "
+        lines.append(f"| {r['scale']} | {r['train_utts']} | {r['epochs']} | {r['gold_compute_s']:.0f} | "
+                     f"{r['gold_process_s']:.0f} | "
                      f"{r['gold_peak_rss_mib']:.0f} | {r['steps']:.1f} | {r['unlearn_compute_s']:.1f} | "
                      f"{r['unlearn_process_s']:.1f} | {r['unlearn_peak_rss_mib']:.0f} | "
                      f"{r['speedup_compute']:.0f} | {r['speedup_process']:.0f} |")
@@ -358,10 +362,10 @@ def report(rows) -> list:
                                                             for r in rows)
               + "; speed-ups: mean over mean).", "",
               "## The original model", "",
-              "| scale | training utterances | train accuracy | held-out accuracy | test UAR | train - test |",
-              "|---" * 6 + "|"]
+              "| scale | training utterances | epochs | train accuracy | held-out accuracy | test UAR | train - test |",
+              "|---" * 7 + "|"]
     for r in rows:
-        lines.append(f"| {r['scale']} | {r['train_utts']} | {100 * r['original_train_acc']:.1f} | "
+        lines.append(f"| {r['scale']} | {r['train_utts']} | {r['epochs']} | {100 * r['original_train_acc']:.1f} | "
                      f"{100 * r['original_heldout_acc']:.1f} | {100 * r['original_test_uar']:.1f} | "
                      f"{100 * (r['original_train_acc'] - r['original_test_uar']):.1f} |")
     lines += ["", "## Utility and forgetting per forget set", "",
@@ -382,14 +386,18 @@ def report(rows) -> list:
         v = pooled["value"]
         lines.append(f"- {r['scale']}: forget accuracy {interval(v['forget_acc'])}, MIA efficacy "
                      f"{interval(v['mia_efficacy'])} (bar +-{pooled['bar']:g}: {pooled['status']})")
-    if len(rows) > 1:
-        n = [r["train_utts"] for r in rows]
-        lines += ["", "## Growth", "", "Fitted growth, time ~ a * n^b over the training utterances n:", ""]
+    # Growth and speed are judged on the scales trained as the config says;
+    # a scale trained for other epochs costs another amount per utterance.
+    fitted = [r for r in rows if r["default_epochs"]]
+    if len(fitted) > 1:
+        n = [r["train_utts"] for r in fitted]
+        lines += ["", "## Growth", "", "Fitted growth, time ~ a * n^b over the training utterances n (the scales "
+                  "trained for the config's epochs: " + ", ".join(r["scale"] for r in fitted) + "):", ""]
         for key, what in (("gold_process_s", "gold retraining, process"), ("gold_compute_s", "gold retraining, compute"),
                           ("unlearn_process_s", "unlearning, process"), ("unlearn_compute_s", "unlearning, compute")):
-            a, b = power_fit(n, [r[key] for r in rows])
+            a, b = power_fit(n, [r[key] for r in fitted])
             lines.append(f"- {what}: b = {b:.2f} (a = {a:.3g} s)")
-    judged = [r for r in rows if r["train_utts"] >= SPEED_CORPUS_UTTS]
+    judged = [r for r in fitted if r["train_utts"] >= SPEED_CORPUS_UTTS]
     if judged:
         from espnet2_unlearn.metrics.comparison import SPEEDUP_BARS
 
@@ -399,8 +407,8 @@ def report(rows) -> list:
             s = r[f"speedup_{name}"]
             lines.append(f"- {name}: {s:.0f}x against a bar of {SPEEDUP_BARS[name]:.0f}x: "
                          f"{'met' if s >= SPEEDUP_BARS[name] else 'not met'}")
-        if len(rows) > 1:
-            _, b = power_fit([x["train_utts"] for x in rows], [x["unlearn_compute_s"] for x in rows])
+        if len(fitted) > 1:
+            _, b = power_fit([x["train_utts"] for x in fitted], [x["unlearn_compute_s"] for x in fitted])
             lines.append(f"- unlearning compute flat in corpus size: fitted exponent {b:.2f} against a bar of 0.1: "
                          f"{'met' if b <= 0.1 else 'not met'}")
     return lines
@@ -412,16 +420,22 @@ def plot(rows, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    n = [r["train_utts"] for r in rows]
+    fitted = [r for r in rows if r["default_epochs"]]
+    n = [r["train_utts"] for r in fitted]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
-    for key, label in (("gold_process_s", "gold retraining (process)"), ("unlearn_process_s", "unlearning (process)"),
-                       ("unlearn_compute_s", "unlearning (compute)")):
-        ys = [r[key] for r in rows]
-        ax.plot(n, ys, "o", label=label)
-        if len(rows) > 1:
+    for c, (key, label) in enumerate((("gold_process_s", "gold retraining (process)"),
+                                      ("unlearn_process_s", "unlearning (process)"),
+                                      ("unlearn_compute_s", "unlearning (compute)"))):
+        ax.plot(n, [r[key] for r in fitted], "o", color=f"C{c}", label=label)
+        others = [r for r in rows if not r["default_epochs"]]
+        if others:
+            ax.plot([r["train_utts"] for r in others], [r[key] for r in others], "x", color=f"C{c}",
+                    label=label + ", other epochs")
+        if len(fitted) > 1:
+            ys = [r[key] for r in fitted]
             a, b = power_fit(n, ys)
             grid = [min(n) * (max(n) / min(n)) ** (i / 20) for i in range(21)]
-            ax.plot(grid, [a * x ** b for x in grid], "--", linewidth=0.8, label=f"fit: n^{b:.2f}")
+            ax.plot(grid, [a * x ** b for x in grid], "--", color=f"C{c}", linewidth=0.8, label=f"fit: n^{b:.2f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training utterances")
@@ -457,6 +471,7 @@ def main(argv=None):
     p.add_argument("--root", type=Path, default=Path("scaling"), help="where the scaled recipes go")
     p.add_argument("--existing_only", action="store_true",
                    help="report the scales whose runs are all there; train and run nothing")
+    p.add_argument("--conditions", help="how the machine was loaded when the runs were timed (said in --output)")
     p.add_argument("--store", type=Path, default=model_store.STORE, help="where trained models are kept by key")
     p.add_argument("--output", type=Path, help="also write the report to this Markdown file (and a .png beside)")
     args = p.parse_args(argv)
@@ -491,7 +506,8 @@ def main(argv=None):
         header = ["# Scaling: gold retraining against unlearning as the corpus grows", "",
                   f"Made by `python bench/scaling.py {' '.join(sys.argv[1:])}` at the top of the repository "
                   f"({os.cpu_count()} CPU cores). Times in seconds; speed-ups are gold's time over unlearning's "
-                  "(compute: the loops only; process: whole processes).", ""]
+                  "(compute: the loops only; process: whole processes)." + (f" {args.conditions}" if args.conditions
+                                                                           else ""), ""]
         if left_out:
             header += ["Not complete when this was written (what is missing is left out of every table and "
                        "mean): " + "; ".join(left_out) + ". The same command without --existing_only goes on "

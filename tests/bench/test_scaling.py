@@ -99,3 +99,22 @@ def test_existing_only_trains_nothing_and_says_what_is_missing(tmp_path):
     assert "x1: not complete: the source model (train)" in r.stderr
     assert "x8: not complete" in r.stderr and "no scale is complete" in r.stderr
     assert not root.exists()
+
+
+def _row(scale, train_utts, unlearn_s, default_epochs=True):
+    return {"scale": scale, "train_utts": train_utts, "epochs": 30 if default_epochs else 8,
+            "default_epochs": default_epochs, "gold_compute_s": train_utts / 2, "gold_process_s": train_utts / 2 + 60,
+            "gold_peak_rss_mib": 1800.0, "steps": 20.0, "unlearn_compute_s": unlearn_s,
+            "unlearn_process_s": unlearn_s + 5, "unlearn_peak_rss_mib": 1400.0, "original_train_acc": 0.9,
+            "original_heldout_acc": 0.6, "original_test_uar": 0.6, "sets": [],
+            "speedup_compute": train_utts / 2 / unlearn_s, "speedup_process": (train_utts / 2 + 60) / (unlearn_s + 5)}
+
+
+def test_growth_and_speed_are_judged_on_the_scales_trained_for_the_configs_epochs():
+    # The fewer-epochs scale would make the unlearning cost grow (4000 utts, 80 s) if it were fitted.
+    rows = [_row("x1", 600, 40.0), _row("x4_e8", 4000, 80.0, default_epochs=False), _row("x8", 6000, 40.0)]
+    text = "\n".join(scaling.report(rows))
+    assert "| x4_e8 | 4000 | 8 |" in text
+    assert "(the scales trained for the config's epochs: x1, x8)" in text
+    assert "- unlearning, compute: b = 0.00" in text
+    assert "## Speed bars, judged at x8 (6000 training utterances)" in text

@@ -149,9 +149,17 @@ class Scale:
         return model_store.content_key(self.root, {"source": self.source_key, "forget": ids}, (), GOLD_MODULES)
 
     def unlearn_key(self, forget: Path) -> str:
-        package = [str(p.relative_to(self.root)) for p in sorted((self.root / "espnet2_unlearn").rglob("*.py"))]
         return model_store.content_key(self.root, {"source": self.source_key, "forget": forget.name},
-                                       UNLEARN_FILES + tuple(package))
+                                       UNLEARN_FILES + self.package())
+
+    def code_key(self) -> str:
+        """What this scale's figures were made from: its source model and the
+        code that unlearns and evaluates (a row of another run with this key
+        is this run's)."""
+        return model_store.content_key(self.root, {"source": self.source_key}, UNLEARN_FILES + self.package())
+
+    def package(self) -> tuple:
+        return tuple(str(p.relative_to(self.root)) for p in sorted((self.root / "espnet2_unlearn").rglob("*.py")))
 
     def run(self, cmd) -> None:
         print(f"scaling ({self.dir}): {' '.join(cmd)}", file=sys.stderr, flush=True)
@@ -291,7 +299,7 @@ class Scale:
         config = (self.dir / SOURCE_EXP / "config.yaml").read_text()
         row = {"scale": self.name, "speakers": self.speakers, "utts_per_emotion": self.utts,
                "epochs": int(re.search(r"^max_epoch: (\d+)", config, re.M).group(1)),
-               "default_epochs": self.epochs is None,
+               "default_epochs": self.epochs is None, "code_key": self.code_key(),
                "train_utts": sum(1 for _ in open(self.dir / "data/train/utt2spk")),
                "original_heldout_acc": ref["sets"]["heldout"]["accuracy"], "sets": []}
         for forget in forgets:
@@ -471,6 +479,9 @@ def main(argv=None):
     p.add_argument("--root", type=Path, default=Path("scaling"), help="where the scaled recipes go")
     p.add_argument("--existing_only", action="store_true",
                    help="report the scales whose runs are all there; train and run nothing")
+    p.add_argument("--earlier", type=Path,
+                   help="with --existing_only: the .json of an earlier report; a scale with no complete run here "
+                        "is reported from it if it was made from the same model and code")
     p.add_argument("--conditions", help="how the machine was loaded when the runs were timed (said in --output)")
     p.add_argument("--store", type=Path, default=model_store.STORE, help="where trained models are kept by key")
     p.add_argument("--output", type=Path, help="also write the report to this Markdown file (and a .png beside)")
@@ -484,11 +495,18 @@ def main(argv=None):
             check_scale(scale, speakers, utts, heldout)
     except ScaleError as e:
         sys.exit(f"scaling: {e}")
-    rows, left_out = [], []
+    earlier = {r["scale"]: r for r in json.loads(args.earlier.read_text())} if args.earlier else {}
+    rows, left_out, taken = [], [], []
     for scale, size in args.scales:
         s = Scale(scale, size, args)
         if args.existing_only:
             done, missing = s.existing()
+            row = earlier.get(s.name)
+            if not done and row is not None and row.get("code_key") == s.code_key():
+                rows.append(row)
+                taken.append(s.name)
+                print(f"scaling: {s.name}: figures of {args.earlier} (same model and code)", file=sys.stderr)
+                continue
             if missing:
                 left_out.append(f"{s.name} lacks {', '.join(missing)}")
                 print(f"scaling: {s.name}: not complete: {', '.join(missing)}", file=sys.stderr)
@@ -508,6 +526,10 @@ def main(argv=None):
                   f"({os.cpu_count()} CPU cores). Times in seconds; speed-ups are gold's time over unlearning's "
                   "(compute: the loops only; process: whole processes)." + (f" {args.conditions}" if args.conditions
                                                                            else ""), ""]
+        if taken:
+            header += [f"Taken from {args.earlier} ({', '.join(taken)}): runs of an earlier session, with the same "
+                       "source model and the same unlearning and evaluation code (the same `code_key`), not present "
+                       "on this machine.", ""]
         if left_out:
             header += ["Not complete when this was written (what is missing is left out of every table and "
                        "mean): " + "; ".join(left_out) + ". The same command without --existing_only goes on "

@@ -118,3 +118,19 @@ def test_growth_and_speed_are_judged_on_the_scales_trained_for_the_configs_epoch
     assert "(the scales trained for the config's epochs: x1, x8)" in text
     assert "- unlearning, compute: b = 0.00" in text
     assert "## Speed bars, judged at x8 (6000 training utterances)" in text
+
+
+def test_existing_only_takes_an_earlier_runs_figures_only_when_made_from_the_same_model_and_code(tmp_path):
+    args = argparse.Namespace(root=tmp_path / "scaling", store=tmp_path / "store", threads=1)
+    same = dict(_row("x1", 672, 40.0), code_key=scaling.Scale(1, scaling.SCALES[1], args).code_key())
+    other = dict(_row("x8", 5376, 40.0), code_key="0" * 12)
+    earlier = tmp_path / "SCALING.json"
+    earlier.write_text(__import__("json").dumps([same, other]))
+    r = subprocess.run([sys.executable, "bench/scaling.py", "--scales", "1", "8", "--existing_only", "--root",
+                        str(args.root), "--store", str(args.store), "--earlier", str(earlier), "--output",
+                        str(tmp_path / "S.md")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "x1: figures of" in r.stderr and "x8: not complete" in r.stderr
+    text = (tmp_path / "S.md").read_text()
+    assert "| x1 | 672 | 30 |" in text and "| x8 |" not in text
+    assert "Taken from" in text and "(x1)" in text

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -453,10 +454,15 @@ def plot(rows, path: Path) -> None:
         for i, r in enumerate(rows):
             for j, s in enumerate(r["sets"]):
                 d = s[key]
-                x = r["train_utts"] * (1.04 if marker == "s" else 0.96) * (1 + 0.02 * (j - 1))
+                # A scale of other epochs sits to the right of the one of the same size, hollow.
+                x = r["train_utts"] * (1.04 if marker == "s" else 0.96) * (1 + 0.02 * (j - 1)) \
+                    * (1 if r["default_epochs"] else 1.15)
+                color = "C0" if marker == "o" else "C1"
                 bx.errorbar([x], [d["value"]], yerr=[[d["value"] - d["low"]], [d["high"] - d["value"]]],
-                            fmt=marker, color="C0" if marker == "o" else "C1", markersize=4, capsize=2,
-                            label=label if i == 0 and j == 0 else None)
+                            fmt=marker, color=color, markersize=4, capsize=2,
+                            markerfacecolor=color if r["default_epochs"] else "white",
+                            label=(label if r["default_epochs"] else f"{label}, {r['scale']}")
+                            if j == 0 and (i == 0 or not r["default_epochs"]) else None)
     bx.axhline(0, color="grey", linewidth=0.6)
     bx.axhline(-1, color="grey", linewidth=0.6, linestyle=":")
     bx.set_xscale("log")
@@ -522,7 +528,7 @@ def main(argv=None):
         png = args.output.with_suffix(".png")
         plot(rows, png)
         header = ["# Scaling: gold retraining against unlearning as the corpus grows", "",
-                  f"Made by `python bench/scaling.py {' '.join(sys.argv[1:])}` at the top of the repository "
+                  f"Made by `python bench/scaling.py {shlex.join(sys.argv[1:])}` at the top of the repository "
                   f"({os.cpu_count()} CPU cores). Times in seconds; speed-ups are gold's time over unlearning's "
                   "(compute: the loops only; process: whole processes)." + (f" {args.conditions}" if args.conditions
                                                                            else ""), ""]

@@ -34,6 +34,7 @@ the largest scale of >= 5000 training utterances.
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -151,14 +152,16 @@ class Scale:
 
     def unlearn_key(self, forget: Path) -> str:
         return model_store.content_key(self.root, {"source": self.source_key, "forget": forget.name},
-                                       UNLEARN_FILES + self.package())
+                                       UNLEARN_FILES + self.package)
 
+    @functools.cached_property
     def code_key(self) -> str:
         """What this scale's figures were made from: its source model and the
         code that unlearns and evaluates (a row of another run with this key
         is this run's)."""
-        return model_store.content_key(self.root, {"source": self.source_key}, UNLEARN_FILES + self.package())
+        return model_store.content_key(self.root, {"source": self.source_key}, UNLEARN_FILES + self.package)
 
+    @functools.cached_property
     def package(self) -> tuple:
         return tuple(str(p.relative_to(self.root)) for p in sorted((self.root / "espnet2_unlearn").rglob("*.py")))
 
@@ -300,7 +303,7 @@ class Scale:
         config = (self.dir / SOURCE_EXP / "config.yaml").read_text()
         row = {"scale": self.name, "speakers": self.speakers, "utts_per_emotion": self.utts,
                "epochs": int(re.search(r"^max_epoch: (\d+)", config, re.M).group(1)),
-               "default_epochs": self.epochs is None, "code_key": self.code_key(),
+               "default_epochs": self.epochs is None, "code_key": self.code_key,
                "train_utts": sum(1 for _ in open(self.dir / "data/train/utt2spk")),
                "original_heldout_acc": ref["sets"]["heldout"]["accuracy"], "sets": []}
         for forget in forgets:
@@ -431,12 +434,12 @@ def plot(rows, path: Path) -> None:
 
     fitted = [r for r in rows if r["default_epochs"]]
     n = [r["train_utts"] for r in fitted]
+    others = [r for r in rows if not r["default_epochs"]]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
     for c, (key, label) in enumerate((("gold_process_s", "gold retraining (process)"),
                                       ("unlearn_process_s", "unlearning (process)"),
                                       ("unlearn_compute_s", "unlearning (compute)"))):
         ax.plot(n, [r[key] for r in fitted], "o", color=f"C{c}", label=label)
-        others = [r for r in rows if not r["default_epochs"]]
         if others:
             ax.plot([r["train_utts"] for r in others], [r[key] for r in others], "x", color=f"C{c}",
                     label=label + ", other epochs")
@@ -508,7 +511,7 @@ def main(argv=None):
         if args.existing_only:
             done, missing = s.existing()
             row = earlier.get(s.name)
-            if not done and row is not None and row.get("code_key") == s.code_key():
+            if not done and row is not None and row.get("code_key") == s.code_key:
                 rows.append(row)
                 taken.append(s.name)
                 print(f"scaling: {s.name}: figures of {args.earlier} (same model and code)", file=sys.stderr)

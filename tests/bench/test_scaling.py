@@ -122,7 +122,7 @@ def test_growth_and_speed_are_judged_on_the_scales_trained_for_the_configs_epoch
 
 def test_existing_only_takes_an_earlier_runs_figures_only_when_made_from_the_same_model_and_code(tmp_path):
     args = argparse.Namespace(root=tmp_path / "scaling", store=tmp_path / "store", threads=1)
-    same = dict(_row("x1", 672, 40.0), code_key=scaling.Scale(1, scaling.SCALES[1], args).code_key())
+    same = dict(_row("x1", 672, 40.0), code_key=scaling.Scale(1, scaling.SCALES[1], args).code_key)
     other = dict(_row("x8", 5376, 40.0), code_key="0" * 12)
     earlier = tmp_path / "SCALING.json"
     earlier.write_text(__import__("json").dumps([same, other]))

@@ -435,7 +435,7 @@ def plot(rows, path: Path) -> None:
     fitted = [r for r in rows if r["default_epochs"]]
     n = [r["train_utts"] for r in fitted]
     others = [r for r in rows if not r["default_epochs"]]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4.8))
     for c, (key, label) in enumerate((("gold_process_s", "gold retraining (process)"),
                                       ("unlearn_process_s", "unlearning (process)"),
                                       ("unlearn_compute_s", "unlearning (compute)"))):
@@ -452,7 +452,8 @@ def plot(rows, path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("training utterances")
     ax.set_ylabel("seconds")
-    ax.legend(fontsize=7)
+    # Below the figure: inside the axes it hid the other-epochs markers.
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=7, loc="lower left", ncol=3)
     for key, label, marker in (("test_uar_vs_original", "vs original", "o"), ("test_uar_vs_gold", "vs gold", "s")):
         for i, r in enumerate(rows):
             for j, s in enumerate(r["sets"]):
@@ -472,7 +473,7 @@ def plot(rows, path: Path) -> None:
     bx.set_xlabel("training utterances")
     bx.set_ylabel("test UAR change, points (95 % paired)")
     bx.legend(fontsize=7)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.15, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

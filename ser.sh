@@ -61,6 +61,12 @@ unlearn_tag=          # output exp/unlearn_<tag> (default: name of the forget li
 # Gold standard and baselines (stage 7)
 baselines=all         # which baselines stage 7 runs: all (those below), some of them, or "" for none
 finetune_epochs=5     # epochs of the fine-tune-on-retain baseline
+reference_seeds=      # also train the source's config at these seeds, on all of train and without the
+                      # forget set: the reference models of the per-utterance attack (e.g. "1 2 3 4")
+
+# Evaluation (stage 6)
+lira=auto             # the per-utterance likelihood-ratio attack: auto (when the models of --reference_seeds
+                      # are there), true (they must be), false
 
 # Purge (stage 9)
 dry_run=false         # true: print what the purge would remove, change nothing
@@ -132,6 +138,11 @@ Options (default in brackets):
   --unlearn_tag NAME     output exp/unlearn_<tag> [name of the forget list]
   --baselines "NAMES"    stage 7 baselines among ${all_baselines}, or all [${baselines}]
   --finetune_epochs N    epochs of the finetune baseline [${finetune_epochs}]
+  --reference_seeds "N.." stage 7 also trains the source's config at these seeds on all of
+                         train (<ser_exp>_seed<N>) and without the forget set
+                         (<gold>_seed<N>): the attack's reference models [${reference_seeds}]
+  --lira auto|true|false stage 6: the per-utterance likelihood-ratio attack with the models
+                         of --reference_seeds (auto: when they are all there) [${lira}]
   --dry_run BOOL         stage 9: print what would be removed, change nothing [${dry_run}]
   --config FILE          file of option settings, read first
   --help                 this message
@@ -435,6 +446,39 @@ train_gold() {
     || die "cannot write ${gold_exp}/train_report.json"
 }
 
+# The reference models of the per-utterance attack (--reference_seeds): the
+# source's own config at each seed, trained on all of train ("in": it saw the
+# forget set) and on the retain set ("out"), as gold is; each kept when there.
+train_references() {
+  local k
+  [ -n "${reference_seeds}" ] || return 0
+  # A model that served earlier requests was trained on more than its retain set and the forget set.
+  [ "${num_excluded}" -eq "${num_forget}" ] || die "--reference_seeds: ${ser_exp} has served earlier requests (${num_excluded} utterances left out in all, ${num_forget} in this one): its 'in' models cannot be retrained; train them from the model those requests started from"
+  # A restored gold may lack the shapes of its retain set: made again (the same numbers).
+  [ -f "${gold_exp}_stats/train/speech_shape" ] || collect_stats "${retain_dir}" "${gold_exp}_stats" "${retrain_config}"
+  for k in ${reference_seeds}; do
+    [[ "${k}" =~ ^[0-9]+$ ]] || die "--reference_seeds: '${k}' is not a seed (a non-negative integer)"
+    train_reference "${ser_exp}_seed${k}" "${feats_dir}/${train_set}" "${ser_stats_dir}" "${k}"
+    train_reference "${gold_exp}_seed${k}" "${retain_dir}" "${gold_exp}_stats" "${k}"
+  done
+}
+
+train_reference() {  # train_reference EXP_DIR TRAIN_DIR STATS_DIR SEED
+  local start
+  if [ -f "$1/train_report.json" ]; then
+    log "Reference model $1 exists: kept"
+    return
+  fi
+  log "Reference model: ${ser_exp}'s config at seed $4 on $2 -> $1"
+  rm -rf "$1"
+  start=$(date +%s.%N)
+  train_ser "$2" "$3" "$1" "${retrain_config}" "${retrain_normalize}" --seed "$4"
+  need_model "$1" "${inference_model}"
+  ${python} -m espnet2_unlearn.bin.train_report --exp_dir "$1" --process_time_s "$(since "${start}")" \
+    --num_train_utts "$(wc -l < "$2/utt2spk")" --source_config "${ser_exp}/config.yaml" \
+    || die "cannot write $1/train_report.json"
+}
+
 # run_baseline NAME: one baseline of baseline_list, kept when it is there already.
 run_baseline() {
   local b=$1 out="${expdir}/baseline_$1_${unlearn_tag}" start
@@ -649,6 +693,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   retrain_normalize=$(${python} -m espnet2_unlearn.bin.gold_config "${ser_exp}/config.yaml" "${retrain_config}") \
     || die "cannot retrain like ${ser_exp}: see the message above"
   train_gold
+  train_references
   for b in ${baselines}; do run_baseline "${b}"; done
   evaluate_models
 fi

@@ -358,6 +358,21 @@ forget_info() {
   retain_dir="${feats_dir}/${train_set}_retain_${forget_key}"
 }
 
+# queue_decoding MODEL_DIR MODEL_FILE JOBS SET...: adds to JOBS the decoding of
+# the sets whose decodings (stage 4's, an earlier run's) are not all there.
+queue_decoding() {
+  local dir=$1 file=$2 jobs=$3 dset stale=""
+  shift 3
+  for dset in "$@"; do
+    if [ ! -f "${dir}/decode_${file%.pth}/${dset}/prediction/score" ] || \
+       [ "$(wc -l < "${dir}/decode_${file%.pth}/${dset}/prediction/score")" -ne "$(wc -l < "${feats_dir}/${dset}/feats.scp")" ]; then
+      stale+=" ${dset}"
+    fi
+  done
+  [ -z "${stale}" ] || echo "--model_dir ${dir} --model_file ${file} --output_dir ${dir}/decode_${file%.pth} --ngpu 0" \
+    "$(for dset in ${stale}; do printf ' %s=%s' "${dset}" "${feats_dir}/${dset}"; done)" >> "${jobs}"
+}
+
 # Decodes every model present (original, unlearned, gold, baselines) on the
 # training, test and held-out sets with ESPnet's inference, at most nj
 # models at a time, then scores them all: ${unlearn_exp}/eval/{metrics.json,RESULTS.md,*.png}
@@ -367,7 +382,7 @@ evaluate_models() {
   need_model "${ser_exp}" "${source_file}"
   forget_info
   local names=(original unlearned) dirs=("${ser_exp}" "${unlearn_exp}") files=("${source_file}" unlearned.pth)
-  local i b d dec sets dset stale report n eval_args=() test_set=${test_sets%% *}
+  local i b d dec sets report n eval_args=() test_set=${test_sets%% *}
   local logdir="${unlearn_exp}/eval/log" jobs="${unlearn_exp}/eval/log/decode_jobs"
   mkdir -p "${logdir}"
   rm -f "${jobs}"
@@ -380,22 +395,46 @@ evaluate_models() {
   sets="${train_set} ${test_set} ${heldout_set}"
   for i in "${!names[@]}"; do
     dec="${dirs[i]}/decode_${files[i]%.pth}"
-    stale=""
-    for dset in ${sets}; do  # decodings already there (stage 4's, an earlier run's) are reused
-      if [ ! -f "${dec}/${dset}/prediction/score" ] || \
-         [ "$(wc -l < "${dec}/${dset}/prediction/score")" -ne "$(wc -l < "${feats_dir}/${dset}/feats.scp")" ]; then
-        stale+=" ${dset}"
-      fi
-    done
-    if [ -n "${stale}" ]; then
-      echo "--model_dir ${dirs[i]} --model_file ${files[i]} --output_dir ${dec} --ngpu 0" \
-        "$(for dset in ${stale}; do printf ' %s=%s' "${dset}" "${feats_dir}/${dset}"; done)" >> "${jobs}"
-    fi
+    queue_decoding "${dirs[i]}" "${files[i]}" "${jobs}" ${sets}
     eval_args+=(--model "${names[i]}=${dec}")
     for report in forget_report process_time train_report; do  # timings and peak RSS
       [ ! -f "${dirs[i]}/${report}.json" ] || eval_args+=(--report "${names[i]}=${dirs[i]}/${report}.json")
     done
   done
+  # The per-utterance attack's reference models (stage 7, --reference_seeds), on the training set only.
+  local k side missing="" seeds=${reference_seeds}
+  if [ "${lira}" != false ]; then
+    [ "${lira}" = auto ] || [ "${lira}" = true ] || die "--lira must be auto, true or false, got '${lira}'"
+    if [ -z "${seeds}" ]; then  # not named: the seeds whose two models an earlier stage 7 trained
+      for d in "${ser_exp}"_seed*/train_report.json; do
+        k=${d%/train_report.json}; k=${k##*_seed}
+        [ ! -f "${gold_exp}_seed${k}/train_report.json" ] || seeds+="${seeds:+ }${k}"
+      done
+    fi
+    if [ "$(wc -w <<< "${seeds}")" -lt 2 ]; then
+      [ "${lira}" = auto ] || die "--lira true: the attack needs reference models of at least 2 seeds, found ${seeds:-none} (${ser_exp}_seed<N>, ${gold_exp}_seed<N>): train them with ./run.sh --stage 7 --stop_stage 7 --forget_list ${forget_list} --reference_seeds \"1 2 3 4\""
+      seeds=""
+    fi
+    for k in ${seeds}; do
+      for d in "${ser_exp}_seed${k}" "${gold_exp}_seed${k}"; do
+        [ -f "${d}/train_report.json" ] || missing+=" ${d}"
+      done
+    done
+    if [ -n "${missing}" ] && [ "${lira}" = true ]; then
+      die "--lira true: reference models missing:${missing}; train them with ./run.sh --stage 7 --stop_stage 7 --forget_list ${forget_list} --reference_seeds \"${seeds}\""
+    elif [ -n "${missing}" ]; then
+      log "No per-utterance attack: reference models missing:${missing} (stage 7 with --reference_seeds trains them)"
+    elif [ -n "${seeds}" ]; then
+      log "Per-utterance attack: reference models of seeds ${seeds}"
+      for k in ${seeds}; do
+        for side in in out; do
+          d="${ser_exp}_seed${k}"; [ "${side}" = in ] || d="${gold_exp}_seed${k}"
+          queue_decoding "${d}" "${inference_model}" "${jobs}" "${train_set}"
+          eval_args+=(--reference_${side} "${d}/decode_${inference_model%.pth}")
+        done
+      done
+    fi
+  fi
   if [ -s "${jobs}" ]; then  # one array job, at most nj models at a time
     n=$(wc -l < "${jobs}")
     log "Decoding ${n} models: ${logdir}/decode.*.log"

@@ -39,13 +39,17 @@ COLUMNS = (  # (header, function of a model's metrics)
     ("MIA eff.", lambda m: 100 * m["mia"]["efficacy"]),
     ("loss AUC", lambda m: m["mia"]["loss_auc_forget_vs_nonmember"]),
     ("gap to gold", lambda m: m["gap_to_gold"]["mean"] if "gap_to_gold" in m else None),
+    # The per-utterance attack, where the runs have reference models (run.sh --reference_seeds)
+    ("attack AUC", lambda m: m.get("lira", {}).get("auc")),
+    ("attack TPR@5% FPR", lambda m: 100 * m["lira"]["tpr_at_5pct_fpr"] if "lira" in m else None),
+    ("attack AUC − gold", lambda m: m.get("lira", {}).get("auc_vs_floor", {}).get("value")),
     ("compute s", lambda m: m.get("compute_time_s")),
     ("process s", lambda m: m.get("process_time_s")),
     ("speed-up compute", lambda m: m.get("speedup_over_gold", {}).get("compute")),
     ("speed-up process", lambda m: m.get("speedup_over_gold", {}).get("process")),
     ("peak RSS MiB", lambda m: m.get("peak_rss_mib")),
 )
-BARS = ("utility floor", "utility", "forgetting", "start-up", "memory")  # per forget set, in table order
+BARS = ("utility floor", "utility", "forgetting", "attack", "start-up", "memory")  # per forget set, in table order
 # Two-sided 95 % Student t quantiles by degrees of freedom.
 T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23}
 

@@ -28,6 +28,7 @@ import numpy as np
 from espnet2_unlearn.metrics import bootstrap
 from espnet2_unlearn.metrics.classification import classification_scores
 from espnet2_unlearn.metrics.comparison import compare
+from espnet2_unlearn.metrics import lira
 from espnet2_unlearn.metrics.membership import attack_features, loss_auc, mia_efficacy
 from espnet2_unlearn.metrics.predictions import load_predictions, read_token_list
 from espnet2_unlearn.data.forget_list import ForgetSetError, read_forget_ids
@@ -43,6 +44,25 @@ def subset(pred, utts):
         "probs": pred["probs"][rows],
         "loss": pred["loss"][rows],
     }
+
+
+def features_labels(pred, index) -> np.ndarray:
+    return np.array([index[r] for r in pred["refs"]])
+
+
+def forget_confidences(decode_dirs, feats_dir: Path, forget_ids, classes, train_set="train") -> np.ndarray:
+    """(models, n) logit-scaled true-class confidences of reference models on
+    the forget set (sorted ids, as evaluate_model orders it)."""
+    index = {c: i for i, c in enumerate(classes)}
+    rows = []
+    for d in decode_dirs:
+        train = load_predictions(Path(d) / train_set, feats_dir / train_set / "text", classes)
+        missing = sorted(set(forget_ids) - set(train["utts"]))
+        if missing:
+            raise ValueError(f"reference model {d}: forget utterance {missing[0]} was not decoded")
+        forget = subset(train, sorted(set(forget_ids)))
+        rows.append(lira.logit_confidence(forget["probs"], features_labels(forget, index)))
+    return np.array(rows)
 
 
 def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, request, seed,
@@ -65,7 +85,7 @@ def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, reque
     index = {c: i for i, c in enumerate(classes)}
 
     def features(p):
-        return attack_features(p["probs"], np.array([index[r] for r in p["refs"]]))
+        return attack_features(p["probs"], features_labels(p, index))
 
     result = {name: classification_scores(p["refs"], p["hyps"], classes) for name, p in sets.items()}
     mia = mia_efficacy(features(sets["retain"]), features(nonmember), features(sets["forget"]), seed=seed)
@@ -75,6 +95,7 @@ def evaluate_model(decode_dir: Path, feats_dir: Path, forget_ids, classes, reque
         "test_correct": np.array(sets["test"]["refs"]) == np.array(sets["test"]["hyps"]),
         "forget_correct": np.array(sets["forget"]["refs"]) == np.array(sets["forget"]["hyps"]),
         "forget_called_nonmember": mia["called_nonmember"],
+        "forget_confidence": lira.logit_confidence(sets["forget"]["probs"], features_labels(sets["forget"], index)),
     }
     result["test"]["uar_interval"] = bootstrap.single(outcome["test_correct"], seed, refs=outcome["test_refs"])
     result["forget"]["accuracy_interval"] = bootstrap.single(outcome["forget_correct"], seed)
@@ -105,6 +126,11 @@ def main(argv=None) -> None:
                         "its compute_time_s, process_time_s, peak_rss_mib, num_train_utts and "
                         "first_model_call_s are recorded")
     p.add_argument("--gold", default="gold", help="name of the gold-standard model, if one is given")
+    p.add_argument("--reference_in", action="append", default=[],
+                   help="DECODE_DIR of a reference model trained on the forget set (the source's config at "
+                        "another seed): with --reference_out, every model gets the likelihood-ratio attack")
+    p.add_argument("--reference_out", action="append", default=[],
+                   help="DECODE_DIR of a reference model retrained without the forget set")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output_dir", type=Path, required=True)
     args = p.parse_args(argv)
@@ -131,6 +157,13 @@ def main(argv=None) -> None:
                             "first_model_call_s"):
                     if report.get(key) is not None:
                         metrics["models"][name][key] = float(report[key])
+        if args.reference_in or args.reference_out:
+            phi_in, phi_out = (forget_confidences(dirs, args.feats_dir, forget_ids, classes, args.train_set)
+                               for dirs in (args.reference_in, args.reference_out))
+            attacked = lira.attack({n: o["forget_confidence"] for n, o in outcomes.items()}, phi_in, phi_out,
+                                   seed=args.seed, floor=args.gold)
+            for name, result in attacked.items():
+                metrics["models"][name]["lira"] = result
         compare(metrics, outcomes, seed=args.seed, gold=args.gold)
         # Per forget utterance (in sorted-id order, no ids), for a bench to
         # pool the forgetting bar over forget sets (comparison.pooled_forgetting).

@@ -21,6 +21,10 @@ from espnet2_unlearn.metrics.classification import classification_scores
 from espnet2_unlearn.metrics.predictions import load_predictions, read_token_list
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+# The whole distribution, for a two-sample test against the forget set's
+# losses (unlearn/stopping.py, stop_metric distribution): every percentile,
+# the extremes included.
+PERCENTILES = tuple(q / 100 for q in range(0, 101))
 
 
 def summarise(pred, classes) -> dict:
@@ -29,6 +33,7 @@ def summarise(pred, classes) -> dict:
     stats["accuracy_interval"] = bootstrap.single(np.asarray(pred["refs"]) == np.asarray(pred["hyps"]), 0)
     stats["mean_loss"] = float(np.mean(pred["loss"]))
     stats["loss_quantiles"] = {str(q): float(np.quantile(pred["loss"], q)) for q in QUANTILES}
+    stats["loss_percentiles"] = {str(q): float(np.quantile(pred["loss"], q)) for q in PERCENTILES}
     return stats
 
 

@@ -66,6 +66,34 @@ def paired_tables(metrics: Dict) -> List[str]:
     return lines
 
 
+def _auc_interval(d: Dict, signed: bool = False) -> str:
+    f = "{:+.3f}" if signed else "{:.3f}"
+    if d.get("low") is None:
+        return f.format(d["value"]) + f" (n={d['n']}: too few for an interval)"
+    return f"{f.format(d['value'])} [{f.format(d['low'])}, {f.format(d['high'])}]"
+
+
+def attack_table(metrics: Dict) -> List[str]:
+    rows = [(n, m["lira"]) for n, m in metrics["models"].items() if "lira" in m]
+    if not rows:
+        return []
+    first = rows[0][1]
+    fprs = [k for k in first if k.startswith("tpr_at_")]
+    lines = ["## Per-utterance attack (likelihood ratio)", "",
+             f"Per forget utterance, Gaussians of its logit-scaled true-class confidence under "
+             f"{first['num_in_models']} reference models trained on it and {first['num_out_models']} retrained "
+             "without the forget set; AUC of each model's forget utterances against retrained models that the "
+             "fit did not see (0.5: they look retrained; 95 % interval resampling utterances). `gold` is a "
+             "seed no fit saw: the noise floor.", "",
+             "| model | AUC | " + " | ".join(f"TPR at {k[7:-7]} % FPR" for k in fprs) + " | AUC minus gold's |",
+             "|---" * (len(fprs) + 3) + "|"]
+    for n, a in rows:
+        vs = _auc_interval(a["auc_vs_floor"], signed=True) if "auc_vs_floor" in a else "-"
+        lines.append(f"| {n} | {_auc_interval(a['auc_interval'])} | "
+                     + " | ".join(f"{100 * a[k]:.1f}" for k in fprs) + f" | {vs} |")
+    return lines + [""]
+
+
 def time_table(metrics: Dict) -> List[str]:
     keys = ("compute_time_s", "process_time_s")
     rows = [(n, m) for n, m in metrics["models"].items() if any(k in m for k in keys)]
@@ -110,6 +138,8 @@ def bar_row(name: str, v: Dict) -> str:
         measured, op = "-", "within ±"
     elif name.startswith("utility"):
         measured, op = format_interval(value, signed=False), "upper end <="
+    elif name == "attack":
+        measured, op = _auc_interval(value, signed=True), "within ±"
     elif name.startswith("forgetting"):
         measured = "; ".join(f"{LABELS[k]} {format_interval(d)}" for k, d in value.items())
         op = "within ±"
@@ -184,7 +214,7 @@ def write_report(metrics: Dict, confusions: Dict, out_dir: Path) -> None:
             s = m[set_name]
             lines.append(f"| {name} | {set_name} | {s['num_utts']} | {_pct(s['accuracy'])} | {_pct(s['uar'])} "
                          f"| {_pct(s['macro_f1'])} |")
-    lines += [""] + paired_tables(metrics) + gap_table(metrics) + time_table(metrics) + bars_table(metrics)
+    lines += [""] + paired_tables(metrics) + attack_table(metrics) + gap_table(metrics) + time_table(metrics) + bars_table(metrics)
     lines += ["![confusion, test](confusion_test.png)", "", "![confusion, forget](confusion_forget.png)", ""]
     tmp = out_dir / "RESULTS.md.tmp"
     tmp.write_text("\n".join(lines))

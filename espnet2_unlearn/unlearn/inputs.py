@@ -5,7 +5,7 @@ import math
 import numbers
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import yaml
 
@@ -14,7 +14,7 @@ from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE
 from espnet2_unlearn.unlearn.layer_statistics import STATISTICS_FILE
 from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
 from espnet2_unlearn.unlearn.options import UnlearnOptions, bounds, choices
-from espnet2_unlearn.unlearn.stopping import resolve_target
+from espnet2_unlearn.unlearn.stopping import LossReference, ks_critical, loss_reference, resolve_target
 
 
 class UnlearnError(ValueError):
@@ -32,6 +32,7 @@ class UnlearnInputs:
     ids: List[str]  # the forget utterances
     target: float  # where stopping happens
     target_note: str  # where the target came from
+    loss_reference: Optional[LossReference] = None  # held-out losses (stop_metric distribution, heldout_losses)
 
 
 # Entries of an ESPnet token list that are never a class (tokenize_text's
@@ -117,6 +118,9 @@ def check_inputs(args: UnlearnOptions) -> UnlearnInputs:
     if args.forget_loss == "targeted" and args.stop_metric != "acc":
         raise UnlearnError("--forget_loss targeted chooses how many labels to change from an accuracy target: "
                            "it needs --stop_metric acc")
+    if args.stop_metric == "distribution" and args.curvature_step != "none":
+        raise UnlearnError("--curvature_step searches its step length on the forget accuracy or median loss: it "
+                           "needs --stop_metric acc or loss, not distribution")
     if args.kept_target != "hard" and args.forget_loss != "targeted":
         raise UnlearnError(f"--kept_target {args.kept_target} is for --forget_loss targeted (the labels it keeps)")
     candidates = [t for t in token_list if t not in SPECIAL_TOKENS]
@@ -124,12 +128,23 @@ def check_inputs(args: UnlearnOptions) -> UnlearnInputs:
         ids = read_forget_ids(args.forget_list)
         seen = check_forget_ids(ids, args.forget_data_path_and_name_and_type, candidates)
         classes, class_ids = label_classes(token_list, seen, config_file)
-        target, note = resolve_target(args.forget_target, args.stop_metric, model_file.parent, args.forget_request)
+        reference = None
+        if args.stop_metric == "distribution" or args.forget_loss == "heldout_losses":
+            reference = loss_reference(model_file.parent, args.forget_request)
+        if args.stop_metric == "distribution":
+            target = ks_critical(len(ids), reference.num_utts, args.stop_alpha) if str(args.forget_target) == "auto" \
+                else float(args.forget_target)
+            note = (f"Kolmogorov-Smirnov distance to the {reference.note}"
+                    + (f", exceeded with probability {args.stop_alpha:g} by a held-out sample of {len(ids)}"
+                       if str(args.forget_target) == "auto" else ", given"))
+        else:
+            target, note = resolve_target(args.forget_target, args.stop_metric, model_file.parent,
+                                          args.forget_request)
         if args.kept_target == "heldout":  # the held-out loss it needs is there
             resolve_target("auto", "loss", model_file.parent, args.forget_request)
     except (ForgetSetError, ValueError) as e:
         raise UnlearnError(str(e)) from e
-    return UnlearnInputs(out, config_file, model_file, model_conf, classes, class_ids, ids, target, note)
+    return UnlearnInputs(out, config_file, model_file, model_conf, classes, class_ids, ids, target, note, reference)
 
 
 def label_classes(token_list: List[str], labels_seen, config_file: Path):

@@ -57,7 +57,9 @@ class UnlearnOptions:
         "relabel", "random relabeling, targeted relabeling (only the least confident share the accuracy target "
         "needs, to the most probable wrong class), gradient ascent on the true label, nearest_adv (true labels "
         "plus each utterance's nearest adversarial example labelled with the model's wrong prediction on it), or "
-        "no forget term", choices=("relabel", "targeted", "ascent", "nearest_adv", "none"))
+        "no forget term, or heldout_losses (each utterance towards the held-out loss of its rank, from "
+        "reference_stats.json: the forget set's losses trained to look held out)",
+        choices=("relabel", "targeted", "ascent", "nearest_adv", "heldout_losses", "none"))
     kept_target: str = option("hard", "targeted relabeling: the labels it keeps are trained on as they are (hard) "
                               "or towards the confidence of a held-out utterance (heldout, from "
                               "reference_stats.json)", choices=("hard", "heldout"))
@@ -97,8 +99,12 @@ class UnlearnOptions:
     forget_target: Union[str, float] = option(
         "auto", "Stop when the forget set's accuracy is at or below this (or its median loss at or above it, with "
         "--stop_metric loss); auto: the source model's held-out figure", parse=forget_target)
-    stop_metric: str = option("acc", "what the target is of: forget accuracy or median loss",
-                              choices=("acc", "loss"))
+    stop_metric: str = option("acc", "what the target is of: forget accuracy, median loss, or distribution: stop "
+                              "once a two-sample test no longer tells the forget set's losses from the held-out "
+                              "ones of reference_stats.json (--stop_alpha)", choices=("acc", "loss", "distribution"))
+    stop_alpha: float = option(0.5, "stop_metric distribution: stop at the Kolmogorov-Smirnov distance that a "
+                               "held-out sample of the forget set's size exceeds with this probability", low=0,
+                               inclusive=False, high=1)
     max_steps: int = option(100, "updates at most", low=1, integer=True)
     step_growth: float = option(2.0, "multiply the learning rate by this when the forget set's stopping metric "
                                 "has not improved for --step_patience steps (1: never)", low=1)

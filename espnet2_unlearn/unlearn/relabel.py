@@ -72,10 +72,34 @@ def soften_kept(relabels: torch.Tensor, labels: torch.Tensor, classes: Sequence[
     return targets
 
 
+def heldout_loss_targets(probs: torch.Tensor, labels: torch.Tensor, reference, classes: Sequence[int]) -> torch.Tensor:
+    """(n, outputs) soft targets under which the forget set's losses are the
+    held-out ones: the utterance of the r-th lowest loss under the original
+    model gets the held-out loss at quantile (r + 1/2) / n (the matching that
+    moves each loss least), i.e. its true class at probability exp(-loss),
+    the rest on its most probable wrong class (a retrained model's mistakes
+    are confident ones too: the held-out losses above log(classes) are).
+    reference: stopping.LossReference."""
+    n = len(labels)
+    true_prob = probs.gather(1, labels.view(-1, 1)).squeeze(1)
+    order = torch.argsort(-true_prob, stable=True)  # lowest loss first
+    target_loss = torch.empty(n, dtype=probs.dtype)
+    target_loss[order.cpu()] = torch.as_tensor(reference.quantile((torch.arange(n) + 0.5).numpy() / n),
+                                               dtype=probs.dtype)
+    p = torch.exp(-target_loss).clamp(1e-6, 1.0).to(probs.device)
+    wrong = probs.clone()
+    wrong.scatter_(1, labels.view(-1, 1), -1.0)
+    wrong[:, not_a_class(probs, classes)] = -1.0
+    targets = torch.zeros_like(probs)
+    targets[torch.arange(n), wrong.argmax(1)] = 1.0 - p
+    targets[torch.arange(n), labels] = p
+    return targets
+
+
 def forget_loss(logits: torch.Tensor, labels: torch.Tensor, relabels: torch.Tensor, mode: str) -> torch.Tensor:
     """CE towards the new labels ("relabel", "targeted"; class indices or
     per-class probabilities) or minus CE on the true labels ("ascent")."""
-    if mode in ("relabel", "targeted"):
+    if mode in ("relabel", "targeted", "heldout_losses"):
         return F.cross_entropy(logits, relabels)
     if mode == "ascent":
         return -F.cross_entropy(logits, labels)

@@ -42,7 +42,7 @@ from espnet2_unlearn.unlearn.curvature import CurvatureStep, kfac_direction
 from espnet2_unlearn.unlearn.nearest_adversarial import nearest_adversarial_set
 from espnet2_unlearn.unlearn.objectives import LabelObjective, NearestAdversarialObjective
 from espnet2_unlearn.unlearn.projection import ProjectedUpdate, protected_bases
-from espnet2_unlearn.unlearn.relabel import random_relabel, soften_kept, targeted_relabel
+from espnet2_unlearn.unlearn.relabel import heldout_loss_targets, random_relabel, soften_kept, targeted_relabel
 from espnet2_unlearn.unlearn.step_size import StepGrowth
 from espnet2_unlearn.unlearn.stopping import LOG_REFERENCE_FILE, StopRule, log_reference, resolve_target
 
@@ -60,6 +60,10 @@ def unreached_message(report: Dict, opts, marked: Path) -> str:
     if metric == "acc":
         now, missed = report["forget_accuracy_after"], report["forget_accuracy_after"] - target
         what = f"forget accuracy {now:.3f} against a target of at most {target:.3f}"
+    elif metric == "distribution":
+        now, missed = report["forget_loss_distance_after"], report["forget_loss_distance_after"] - target
+        what = (f"Kolmogorov-Smirnov distance {now:.3f} between the forget set's losses and the held-out ones, "
+                f"against a target of at most {target:.3f}")
     else:
         now, missed = report["forget_median_loss_after"], target - report["forget_median_loss_after"]
         what = f"median forget loss {now:.3f} against a target of at least {target:.3f}"
@@ -75,13 +79,19 @@ def unreached_message(report: Dict, opts, marked: Path) -> str:
 
 
 @torch.no_grad()
-def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
-    """Accuracy on the true labels and median per-utterance loss, in eval
-    mode, in batches of equal length (the same as one utterance at a time,
-    as espnet2.bin.cls_inference scores: model_calls.batched_logits)."""
+def scored(model, speech: List[torch.Tensor], labels: torch.Tensor):
+    """Accuracy on the true labels, median per-utterance loss and the losses
+    themselves, in eval mode, in batches of equal length (the same as one
+    utterance at a time, as espnet2.bin.cls_inference scores:
+    model_calls.batched_logits)."""
     logits = batched_logits(model, speech)
     losses = F.cross_entropy(logits, labels, reduction="none")
-    return float((logits.argmax(-1) == labels).float().mean()), float(losses.median())
+    return float((logits.argmax(-1) == labels).float().mean()), float(losses.median()), losses.cpu().numpy()
+
+
+def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
+    """(accuracy, median loss) of scored()."""
+    return scored(model, speech, labels)[:2]
 
 
 @dataclass
@@ -171,10 +181,12 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
 
     t0 = time.perf_counter()
     first_call = process_age_s()  # the start-up bar: process start to the first model call
+    rule = StopRule(opts.stop_metric, inputs.target, opts.max_steps, inputs.loss_reference)
     with phases("first_scoring"):
-        acc0, loss0 = score(model, forget.speech, forget.labels)
-    logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}; "
-                 f"target {opts.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
+        acc0, loss0, losses0 = scored(model, forget.speech, forget.labels)
+    logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}"
+                 + (f", distance to the held-out losses {rule.distance(losses0):.3f}" if rule.reference else "")
+                 + f"; target {opts.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
     dampened, acc, med = 0, acc0, loss0
     if opts.dampening_alpha > 0:
         with phases("dampening"):
@@ -184,8 +196,7 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
             acc, med = score(model, forget.speech, forget.labels)
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
     retention = build_retention(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
-                                inputs.model_file.parent)
-    rule = StopRule(opts.stop_metric, inputs.target, opts.max_steps)
+                                inputs.model_file.parent, inputs.loss_reference)
     curvature = None
     if retention.curvature is not None:
         with phases("curvature"):
@@ -196,8 +207,9 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
     growth = StepGrowth(optimizer, scheduler, opts.stop_metric, opts.step_growth, opts.step_patience,
                         opts.step_growth_max, retention.transforms, opts.step_relax_patience)
-    steps, acc, med, reached, step_log = update_until_target(
-        opts, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth)
+    losses = losses0 if dampened == 0 and curvature is None else scored(model, forget.speech, forget.labels)[2]
+    steps, acc, med, reached, step_log, losses = update_until_target(
+        opts, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth, losses)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
@@ -220,6 +232,9 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "forget_accuracy_after": acc,
         "forget_median_loss_before": loss0,
         "forget_median_loss_after": med,
+        # Kolmogorov-Smirnov distance of the forget set's losses to the held-out ones (stop_metric distribution)
+        "forget_loss_distance_before": rule.distance(losses0),
+        "forget_loss_distance_after": rule.distance(losses),
         "target": {"metric": opts.stop_metric, "value": inputs.target, "source": inputs.target_note,
                    "reached": reached},
         "steps": steps,
@@ -260,7 +275,7 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
 
 def build_retention(opts, model, original, forget: ForgetSet, classes: Sequence[int],
                     phases: Optional[Phases] = None, target: Optional[float] = None,
-                    model_dir: Optional[Path] = None) -> Retention:
+                    model_dir: Optional[Path] = None, loss_reference=None) -> Retention:
     """The relabeled targets, the adversarial examples and the elastic weights,
     each made once before the first update (each switchable).  classes: the
     outputs that are labels (inputs.label_classes), the only targets."""
@@ -274,6 +289,13 @@ def build_retention(opts, model, original, forget: ForgetSet, classes: Sequence[
             loss, note = resolve_target("auto", "loss", model_dir, opts.forget_request)
             relabels = soften_kept(relabels, forget.labels, classes, probs.shape[-1], math.exp(-loss))
             logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
+    elif opts.forget_loss == "heldout_losses":
+        with torch.no_grad():
+            probs = batched_logits(original, forget.speech).softmax(-1)
+        relabels = heldout_loss_targets(probs, forget.labels, loss_reference, classes)
+        logging.info(f"held-out loss targets: true class at probability {float(relabels.max(1).values.min()):.3f} "
+                     f"to {float(relabels.gather(1, forget.labels.view(-1, 1)).max()):.3f} "
+                     f"({loss_reference.note})")
     elif opts.forget_loss == "nearest_adv":
         relabels = forget.labels
     else:
@@ -387,16 +409,16 @@ def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[st
 
 
 def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
-                        phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None):
+                        phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None, losses=None):
     """Steps until the forget set reaches the target or max_steps: returns
-    (steps, forget accuracy, median loss, reached, per-step log)."""
+    (steps, forget accuracy, median loss, reached, per-step log, per-utterance losses)."""
     phases = phases or Phases()
     generator = torch.Generator().manual_seed(opts.seed)
     # Dropout on (train) or off (eval) during the updates; off keeps the
     # adversarial examples where theta0 labelled them.
     model.train(opts.update_mode == "train")
     steps, log = 0, []
-    reached = rule.reached(acc, med)
+    reached = rule.reached(acc, med, losses)
     while not reached and steps < opts.max_steps:
         steps += 1
         with phases("steps"):
@@ -431,17 +453,18 @@ def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r:
             if scheduler is not None:
                 scheduler.step()
         with phases("scoring"):
-            acc, med = score(model, forget.speech, forget.labels)
-        reached = rule.reached(acc, med)
+            acc, med, losses = scored(model, forget.speech, forget.labels)
+        reached = rule.reached(acc, med, losses)
         if growth is not None and not reached:
             growth.after_step(steps, acc, med)
         log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
-                    "forget_accuracy": acc, "forget_median_loss": med})
+                    "forget_accuracy": acc, "forget_median_loss": med,
+                    **({"forget_loss_distance": rule.distance(losses)} if rule.reference else {})})
         logging.info(f"step {steps}/{opts.max_steps}: "
                      + ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
                      + "; gradient share " + ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
                      + f"; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    return steps, acc, med, reached, log
+    return steps, acc, med, reached, log, losses
 
 
 def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path,

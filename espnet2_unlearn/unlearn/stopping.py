@@ -1,14 +1,26 @@
 """When to stop forgetting.  A model retrained without the forget set still
 classifies those utterances about as well as unseen data, so the target is
 the source model's held-out accuracy, not zero: a forget set scored far
-below unseen data is itself a sign that it was once trained on."""
+below unseen data is itself a sign that it was once trained on.
+
+stop_metric distribution asks more than an accuracy: that the forget set's
+per-utterance losses can no longer be told from the held-out losses that
+stage 4 recorded (their percentiles in reference_stats.json, numbers only),
+by a two-sample Kolmogorov-Smirnov test.  It stops once the distance between
+the two distributions is at most the one that a held-out sample of the
+forget set's size exceeds with probability stop_alpha: at 0.5, the forget
+set is no further from the held-out losses than a typical held-out sample
+of its size would be."""
 
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
 
 # Which held-out set stands for the forget set after retraining: unseen
 # utterances of seen speakers, or unseen speakers.
@@ -78,13 +90,90 @@ def resolve_target(target, metric: str, model_dir, request: str) -> Tuple[float,
     return value, note
 
 
+# A reference of fewer utterances says too little of a distribution to stop on.
+MIN_REFERENCE_UTTS = 20
+
+
+@dataclass(frozen=True)
+class LossReference:
+    """The held-out per-utterance losses as stage 4 recorded them: values at
+    quantile levels, and how many utterances they summarise."""
+    levels: Tuple[float, ...]
+    values: Tuple[float, ...]
+    num_utts: int
+    note: str
+
+    def cdf(self, x) -> np.ndarray:
+        """The share of held-out losses at or below x, linear between the
+        recorded quantiles (0 below the lowest and 1 above the highest)."""
+        levels = np.r_[0.0, self.levels, 1.0]
+        values = np.r_[self.values[0], self.values, self.values[-1]]
+        return np.interp(np.asarray(x, float), values, levels)
+
+    def quantile(self, q) -> np.ndarray:
+        return np.interp(np.asarray(q, float), self.levels, self.values)
+
+
+def loss_reference(model_dir, request: str) -> LossReference:
+    """The held-out loss distribution that stands for the forget set after
+    retraining (REFERENCE_SET), from reference_stats.json beside the model."""
+    stats_file = Path(model_dir) / "reference_stats.json"
+    ref_set = REFERENCE_SET[request]
+    if not stats_file.is_file():
+        raise ValueError(f"--stop_metric distribution compares the forget set's losses with the held-out ones "
+                         f"that stage 4 records in reference_stats.json, and {stats_file} does not exist (a model "
+                         "trained elsewhere has none): use --stop_metric acc")
+    stats = json.loads(stats_file.read_text()).get("sets", {}).get(ref_set)
+    if stats is None:
+        raise ValueError(f"{stats_file} has no '{ref_set}' set, the reference of a {request} request")
+    n = int(stats.get("num_utts", 0))
+    if n < MIN_REFERENCE_UTTS:
+        raise ValueError(f"--stop_metric distribution: the '{ref_set}' reference in {stats_file} summarises {n} "
+                         f"utterances, fewer than {MIN_REFERENCE_UTTS}: too few to test a distribution against; "
+                         "use --stop_metric acc, or hold out more utterances at stage 1 (--heldout_per_spk)")
+    table = stats.get("loss_percentiles") or stats["loss_quantiles"]
+    levels = sorted(table, key=float)
+    return LossReference(tuple(float(q) for q in levels), tuple(float(table[q]) for q in levels), n,
+                         f"{ref_set} losses of {n} utterances in {stats_file}")
+
+
+def ks_distance(losses: Sequence[float], reference: LossReference) -> float:
+    """sup |F_forget - F_reference| over the losses (both sides of each step
+    of the forget set's empirical distribution)."""
+    x = np.sort(np.asarray(losses, float))
+    n = len(x)
+    ref = reference.cdf(x)
+    return float(max(np.max(np.arange(1, n + 1) / n - ref), np.max(ref - np.arange(n) / n)))
+
+
+def ks_critical(n: int, m: int, alpha: float) -> float:
+    """The two-sample distance exceeded with probability alpha when both
+    samples (n and m) come from one distribution (the asymptotic
+    Kolmogorov distribution)."""
+    return math.sqrt(-0.5 * math.log(alpha / 2)) * math.sqrt((n + m) / (n * m))
+
+
 @dataclass
 class StopRule:
-    metric: str  # "acc" or "loss"
-    target: float
+    metric: str  # "acc", "loss" or "distribution"
+    target: float  # accuracy at most, median loss at least, or distance at most
     max_steps: int
+    reference: Optional[LossReference] = None  # metric distribution
 
-    def reached(self, accuracy: float, median_loss: float) -> bool:
+    def distance(self, losses) -> Optional[float]:
+        """The forget losses' Kolmogorov-Smirnov distance to the held-out ones
+        (None without a reference)."""
+        return None if self.reference is None else ks_distance(losses, self.reference)
+
+    def statistic(self, accuracy: float, median_loss: float, losses=None) -> float:
         if self.metric == "acc":
-            return accuracy <= self.target
-        return median_loss >= self.target
+            return accuracy
+        if self.metric == "loss":
+            return median_loss
+        if losses is None:
+            raise ValueError("stop_metric distribution needs the forget set's per-utterance losses")
+        return self.distance(losses)
+
+    def reached(self, accuracy: float, median_loss: float, losses=None) -> bool:
+        value = self.statistic(accuracy, median_loss, losses)
+        return value >= self.target if self.metric == "loss" else value <= self.target

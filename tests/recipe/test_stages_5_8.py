@@ -11,6 +11,7 @@ import yaml
 from helpers import TINY_DATA, copy_recipe, run
 from espnet2_unlearn.data.forget_list import content_key
 from espnet2_unlearn.data.kaldi_dir import read_table
+from espnet2_unlearn.unlearn.stopping import ks_critical
 
 STAGE5 = f"./run.sh --stage 5 --stop_stage 5 {TINY_DATA} --tag tiny --unlearn_args '--max_steps 5 --allow_unreached true'"
 
@@ -34,8 +35,8 @@ def served(tiny_recipe, tmp_path_factory):
     recipe = copy_recipe(tiny_recipe[0], tmp_path_factory.mktemp("served") / "recipe", ("conf", "data", "dump", "exp"))
     before = model_hashes(recipe)
     stage5 = run(f"{STAGE5} --default_forget_utts 10", cwd=recipe)
-    rest = run(f"./run.sh --stage 6 {TINY_DATA} --tag tiny "
-               "--default_forget_utts 10 --baselines 'relabel finetune' --finetune_epochs 2", cwd=recipe)
+    rest = run(f"./run.sh --stage 6 {TINY_DATA} --tag tiny --default_forget_utts 10 "
+               "--baselines 'relabel finetune' --finetune_epochs 2 --reference_seeds '1 2'", cwd=recipe)
     out = recipe / "exp/unlearn_forget_rand10_seed0"
     return {"recipe": recipe, "before": before, "stage5": stage5, "rest": rest, "out": out,
             "report": json.loads((out / "forget_report.json").read_text()),
@@ -122,6 +123,42 @@ def test_stage_7_trains_gold_without_the_forget_set_as_the_source_was_trained(se
     assert not list((recipe / "exp").glob(".forget_ids.*")) and not list((recipe / "exp").glob(".retrain_config.*"))
 
 
+def test_reference_models_and_the_per_utterance_attack(served):
+    recipe, metrics = served["recipe"], served["metrics"]
+    forget_key = content_key(sorted(read_table(recipe / "data/forget_rand10_seed0/utt2spk")))
+    for seed in (1, 2):
+        into, out = recipe / f"exp/ser_tiny_seed{seed}", recipe / f"exp/gold_ser_tiny_{forget_key}_seed{seed}"
+        for d, utts in ((into, len(read_table(recipe / "data/train/utt2spk"))), (out, None)):
+            assert yaml.safe_load((d / "config.yaml").read_text())["seed"] == seed
+            report = json.loads((d / "train_report.json").read_text())
+            assert report["num_train_utts"] == (utts or metrics["models"]["gold"]["retain"]["num_utts"])
+    assert "Per-utterance attack: reference models of seeds 1 2" in served["rest"].stdout
+    for name, m in metrics["models"].items():
+        a = m["lira"]
+        assert a["num_in_models"] == a["num_out_models"] == 2 and a["num_utts"] == 10
+        assert 0 <= a["auc"] <= 1 and 0 <= a["tpr_at_1pct_fpr"] <= a["tpr_at_5pct_fpr"] <= 1
+        # gold is the seed no fit saw: the others are judged against it.
+        assert ("auc_vs_floor" in a) == (name != "gold")
+    attack = metrics["bars"]["attack"]
+    assert attack["value"] == metrics["models"]["unlearned"]["lira"]["auc_vs_floor"] and attack["bar"] == 0.05
+    assert "## Per-utterance attack" in (served["out"] / "eval/RESULTS.md").read_text()
+    # A later stage 6 finds them without being told the seeds.
+    proc = run(f"./run.sh --stage 6 --stop_stage 6 {TINY_DATA} --tag tiny --default_forget_utts 10", cwd=recipe)
+    assert "reference models of seeds 1 2" in proc.stdout
+    again = json.loads((served["out"] / "eval/metrics.json").read_text())
+    assert again["models"]["unlearned"]["lira"] == metrics["models"]["unlearned"]["lira"]
+
+
+def test_the_attack_without_reference_models_says_how_to_make_them(recipe):
+    run(f"{STAGE5} --default_forget_utts 10", cwd=recipe)
+    stage6 = f"./run.sh --stage 6 --stop_stage 6 {TINY_DATA} --tag tiny --default_forget_utts 10 --lira true"
+    proc = run(stage6, cwd=recipe, check=False)
+    assert "at least 2 seeds, found none" in proc.stderr and "--stage 7 --stop_stage 7" in proc.stderr
+    assert "--reference_seeds" in proc.stderr and not (recipe / "exp/unlearn_forget_rand10_seed0/eval/metrics.json").exists()
+    proc = run(f"{stage6} --reference_seeds '1 2'", cwd=recipe, check=False)
+    assert "reference models missing: exp/ser_tiny_seed1 exp/gold_ser_tiny_" in proc.stderr
+
+
 def test_results_and_plots(served):
     evaldir = served["out"] / "eval"
     text = (evaldir / "RESULTS.md").read_text()
@@ -163,6 +200,24 @@ def test_a_speaker_request(recipe):
     assert report["forget_request"] == "speaker"
     assert report["target"]["source"].startswith("valid accuracy")
     assert model_hashes(recipe) == before
+
+
+def test_forgetting_until_the_losses_look_held_out(recipe):
+    """--forget_loss heldout_losses with --stop_metric distribution on the
+    recipe's own model: stage 4's loss percentiles are the reference."""
+    stats = json.loads((recipe / "exp/ser_tiny/reference_stats.json").read_text())["sets"]["heldout"]
+    assert len(stats["loss_percentiles"]) == 101 and stats["num_utts"] >= 20
+    run(f"./run.sh --stage 5 --stop_stage 5 {TINY_DATA} --tag tiny --default_forget_utts 10 --unlearn_args "
+        "'--forget_loss heldout_losses --stop_metric distribution'", cwd=recipe)
+    report = json.loads((recipe / "exp/unlearn_forget_rand10_seed0/forget_report.json").read_text())
+    target = report["target"]
+    assert target["metric"] == "distribution" and target["reached"]
+    assert target["value"] == pytest.approx(ks_critical(10, stats["num_utts"], 0.5))
+    assert "Kolmogorov-Smirnov distance to the heldout losses" in target["source"]
+    # the memorised forget set starts far from the held-out losses and ends within the target
+    assert report["forget_loss_distance_before"] > target["value"] >= report["forget_loss_distance_after"]
+    assert report["forget_median_loss_after"] > report["forget_median_loss_before"]
+    assert [e["forget_loss_distance"] for e in report["step_log"]][-1] == report["forget_loss_distance_after"]
 
 
 def test_id_file_and_bad_requests(recipe):

@@ -107,3 +107,12 @@ def test_a_model_file_that_does_not_load_strictly_is_refused_naming_the_keys(sma
     assert "cut.pth cannot be read" in unlearn_error(d, tmp_path / "never", forget10,
                                                      source_model=f"{source}/cut.pth")
     assert not (tmp_path / "never").exists()
+
+
+def test_a_distribution_stop_without_a_usable_reference_is_refused_naming_the_option(small, forget10, tmp_path):
+    d = small  # its reference_stats.json summarises no utterances
+    fails(d, tmp_path / "out", forget10, "--stop_metric distribution: the 'heldout' reference in "
+          f"{EXP}/reference_stats.json summarises 0 utterances, fewer than 20",
+          "--stop_metric distribution --forget_loss heldout_losses")
+    fails(d, tmp_path / "out", forget10, "--curvature_step searches its step length on the forget accuracy",
+          "--stop_metric distribution --forget_loss heldout_losses --curvature_step kfac")

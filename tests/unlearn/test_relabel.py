@@ -1,6 +1,8 @@
 import torch
 
-from espnet2_unlearn.unlearn.relabel import forget_loss, random_relabel, soften_kept, targeted_relabel
+from espnet2_unlearn.unlearn.relabel import (forget_loss, heldout_loss_targets, random_relabel, soften_kept,
+                                             targeted_relabel)
+from espnet2_unlearn.unlearn.stopping import LossReference
 
 
 def test_relabels_never_equal_the_true_label_and_repeat_for_a_seed():
@@ -49,3 +51,19 @@ def test_kept_labels_get_a_held_out_confidence_and_changed_ones_stay_hard():
     forget_loss(logits, labels, targets, "targeted").backward()
     # the gradient of the mean soft cross-entropy at uniform logits: (softmax - target) / batch
     assert torch.allclose(logits.grad, (torch.full((3, 4), 0.25) - targets) / 3)
+
+
+def test_heldout_loss_targets_give_each_rank_its_held_out_loss():
+    levels = tuple(q / 100 for q in range(101))
+    reference = LossReference(levels, tuple(2.0 * q for q in levels), 100, "test")  # losses uniform on [0, 2]
+    # four utterances, true class 0 at falling confidence; outputs 4 and 5 are <blank>/<unk>-like (never targets)
+    probs = torch.tensor([[0.9, 0.02, 0.03, 0.01, 0.03, 0.01], [0.7, 0.2, 0.05, 0.01, 0.03, 0.01],
+                          [0.5, 0.1, 0.3, 0.04, 0.05, 0.01], [0.2, 0.1, 0.1, 0.3, 0.29, 0.01]])
+    labels = torch.zeros(4, dtype=torch.long)
+    targets = heldout_loss_targets(probs, labels, reference, classes=range(4))
+    # rank r (most confident first) gets the held-out loss at quantile (r + 1/2) / 4
+    expected = torch.exp(-torch.tensor([0.25, 0.75, 1.25, 1.75]))
+    assert torch.allclose(targets[:, 0], expected)
+    # the rest on the most probable wrong class that is a class
+    assert targets[:, 1:].argmax(1).tolist() == [1, 0, 1, 2]  # classes 2, 1, 2, 3 of the rest
+    assert torch.allclose(targets.sum(1), torch.ones(4)) and (targets[:, 4:] == 0).all()

@@ -8,8 +8,8 @@ import torch
 
 from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.options import UnlearnOptions
-from espnet2_unlearn.unlearn.runner import build_retention, score, update_until_target
-from espnet2_unlearn.unlearn.stopping import StopRule
+from espnet2_unlearn.unlearn.runner import build_retention, score, scored, update_until_target
+from espnet2_unlearn.unlearn.stopping import LossReference, StopRule, ks_critical
 from tiny_model import tiny_forget_set, tiny_model
 
 
@@ -27,7 +27,7 @@ def run_steps(args):
     retention = build_retention(args, model, original, forget, range(4))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     acc, med = score(model, forget.speech, forget.labels)
-    steps, _, _, _, log = update_until_target(args, model, optimizer, None, forget, retention,
+    steps, _, _, _, log, _ = update_until_target(args, model, optimizer, None, forget, retention,
                                               StopRule("acc", -1.0, args.max_steps), acc, med)
     assert steps == args.max_steps
     return original, model, retention.weights, retention.mask, log
@@ -89,3 +89,26 @@ def test_saliency_mask_keeps_the_other_weights_exactly_where_they_were():
         assert torch.equal(after[name][~keep], before[name][~keep])
     moved = torch.cat([(after[n] - before[n])[m].abs().flatten() for n, m in mask.items()])
     assert float(moved.mean()) > 1e-4
+
+
+def test_the_distribution_rule_stops_once_the_losses_look_held_out():
+    """heldout_losses trains each forget loss towards the held-out loss of its
+    rank; the Kolmogorov-Smirnov rule stops when the two no longer differ."""
+    model, forget = tiny_model(), tiny_forget_set(n=40)
+    original = copy.deepcopy(model).eval().requires_grad_(False)
+    levels = tuple(q / 100 for q in range(101))
+    reference = LossReference(levels, tuple(0.5 + 2.0 * q for q in levels), 200, "test losses")
+    args = options(forget_loss="heldout_losses", stop_metric="distribution", adv_weight=0.0, elastic_weight=0.0,
+                   max_steps=300, batch_size=40)
+    retention = build_retention(args, model, original, forget, range(4), loss_reference=reference)
+    target = ks_critical(len(forget), reference.num_utts, 0.5)
+    rule = StopRule("distribution", target, args.max_steps, reference)
+    acc, med, losses = scored(model, forget.speech, forget.labels)
+    assert rule.distance(losses) > target  # an untrained model's losses sit near log 4
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    steps, acc, med, reached, log, losses = update_until_target(args, model, optimizer, None, forget, retention,
+                                                                rule, acc, med, losses=losses)
+    assert reached and 0 < steps < args.max_steps
+    assert log[-1]["forget_loss_distance"] == pytest.approx(rule.distance(losses)) and rule.distance(losses) <= target
+    assert all(entry["forget_loss_distance"] > target for entry in log[:-1])
+    assert 0.5 < med < 2.5  # inside the reference's range, near its median of 1.5

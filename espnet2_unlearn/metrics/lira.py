@@ -1,0 +1,124 @@
+"""A per-utterance likelihood-ratio membership attack (LiRA, Carlini et al.,
+S&P 2022), asked as unlearning evaluations ask it (U-LiRA, Hayes et al.,
+SaTML 2025): can an attacker who holds reference models tell a model's
+outputs on the forget utterances from those of a model retrained without them?
+
+Per forget utterance u, the logit-scaled confidence of its true class,
+phi = log p_y - log(1 - p_y), varies over training seeds about one mean
+under models that trained on u ("in": the source's config on all of train)
+and another under models that did not ("out": retrained without the forget
+set).  A model's score on u is log N(phi; mu_in(u), sd_in) - log N(phi;
+mu_out(u), sd_out); with a handful of reference models per utterance the
+spreads are pooled over utterances (LiRA's fixed variance).
+
+The attack's AUC on a model: positives are the model's scores on the forget
+utterances; negatives are the scores of retrained models that the fit did
+not see.  Each out model in turn is left out of the fit and scored by it
+(leave-one-out), and the model under attack is scored by the same fits, so
+both sides meet the same fits.  0.5: its forget outputs look retrained; 1:
+they give every utterance away.  The held-out gold model (a seed that no fit
+saw) scored like a method is the attack's noise floor.
+"""
+
+from typing import Dict, Sequence
+
+import numpy as np
+from scipy.stats import rankdata
+
+from espnet2_unlearn.metrics import bootstrap
+
+FPRS = (0.01, 0.05)  # false-positive rates the true-positive rate is read at
+MIN_REFERENCE_MODELS = 2  # per side: a spread needs two, leave-one-out two out models
+
+
+def logit_confidence(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(n,) log p_y - log(1 - p_y), with p clipped away from 0 and 1."""
+    p = np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
+def _pooled_sd(phi: np.ndarray) -> float:
+    """(models, n): the per-utterance spread over models, pooled over utterances."""
+    return float(np.sqrt(np.mean(np.var(phi, axis=0, ddof=1))) + 1e-6)
+
+
+def likelihood_ratio(phi: np.ndarray, phi_in: np.ndarray, phi_out: np.ndarray) -> np.ndarray:
+    """Scores (..., n) of confidences phi (..., n) under Gaussians fitted to
+    phi_in (models, n) and phi_out (models, n)."""
+    sd_in, sd_out = _pooled_sd(phi_in), _pooled_sd(phi_out)
+    z_in = (phi - phi_in.mean(axis=0)) / sd_in
+    z_out = (phi - phi_out.mean(axis=0)) / sd_out
+    return 0.5 * (z_out ** 2 - z_in ** 2) + np.log(sd_out / sd_in)
+
+
+def auc(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """ROC AUC of positives against negatives along the last axis (ties
+    count half), for each leading index."""
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    ranks = rankdata(np.concatenate([pos, neg], axis=-1), axis=-1)
+    n_pos, n_neg = pos.shape[-1], neg.shape[-1]
+    return (ranks[..., :n_pos].sum(axis=-1) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def _interval(point: float, resampled: np.ndarray, n: int) -> Dict:
+    """In AUC units (bootstrap.interval's are points), none below bootstrap.MIN_UTTS utterances."""
+    if n < bootstrap.MIN_UTTS:
+        return {"value": point, "low": None, "high": None, "n": n}
+    low, high = np.percentile(resampled, [2.5, 97.5])
+    return {"value": point, "low": float(low), "high": float(high), "n": n}
+
+
+def tpr_at(pos: np.ndarray, neg: np.ndarray, fpr: float) -> float:
+    """The share of positives above the highest threshold that lets at most
+    fpr of the negatives through."""
+    allowed = int(np.floor(fpr * len(neg)))
+    threshold = np.sort(neg)[::-1][min(allowed, len(neg) - 1)]
+    return float(np.mean(pos > threshold))
+
+
+def fold_scores(phi_model: np.ndarray, phi_in: np.ndarray, phi_out: np.ndarray):
+    """(folds, n) scores of the model and of the left-out out model, one
+    fold per out model."""
+    folds = range(len(phi_out))
+    model = np.stack([likelihood_ratio(phi_model, phi_in, np.delete(phi_out, j, axis=0)) for j in folds])
+    left_out = np.stack([likelihood_ratio(phi_out[j], phi_in, np.delete(phi_out, j, axis=0)) for j in folds])
+    return model, left_out
+
+
+def check_references(phi_in: np.ndarray, phi_out: np.ndarray) -> None:
+    for side, phi in (("in", phi_in), ("out", phi_out)):
+        if phi.ndim != 2 or len(phi) < MIN_REFERENCE_MODELS:
+            raise ValueError(f"the likelihood-ratio attack needs at least {MIN_REFERENCE_MODELS} '{side}' "
+                             f"reference models, got {0 if phi.ndim != 2 else len(phi)}")
+    if phi_in.shape[1] != phi_out.shape[1]:
+        raise ValueError("the 'in' and 'out' reference models were scored on different utterances")
+
+
+def attack(phi_models: Dict[str, np.ndarray], phi_in: np.ndarray, phi_out: np.ndarray, seed: int = 0,
+           floor: str = "gold", fprs: Sequence[float] = FPRS) -> Dict[str, Dict]:
+    """Per model (name -> (n,) confidences on the forget utterances, in one
+    order): the attack's AUC with a 95 % interval resampling utterances, and
+    its TPR at each of fprs; and, when floor is among them, each model's AUC
+    minus the floor model's with a paired interval (same resampled utterances)."""
+    check_references(phi_in, phi_out)
+    n = phi_in.shape[1]
+    idx = bootstrap.resample_indices(n, seed)
+    scored, resampled = {}, {}
+    for name, phi in phi_models.items():
+        if len(phi) != n:
+            raise ValueError(f"model {name}: {len(phi)} forget utterances scored, the references {n}")
+        model, negative = fold_scores(np.asarray(phi, float), phi_in, phi_out)
+        pos, neg = model.ravel(), negative.ravel()
+        point = float(auc(pos, neg))
+        # Resampling utterances keeps each utterance's folds together.
+        resampled[name] = auc(model[:, idx].transpose(1, 0, 2).reshape(len(idx), -1),
+                              negative[:, idx].transpose(1, 0, 2).reshape(len(idx), -1))
+        scored[name] = {"auc": point, "auc_interval": _interval(point, resampled[name], n),
+                        **{f"tpr_at_{100 * f:g}pct_fpr": tpr_at(pos, neg, f) for f in fprs},
+                        "num_utts": n, "num_in_models": len(phi_in), "num_out_models": len(phi_out)}
+    if floor in scored:
+        for name, s in scored.items():
+            if name != floor:
+                point = s["auc"] - scored[floor]["auc"]
+                s["auc_vs_floor"] = {**_interval(point, resampled[name] - resampled[floor], n), "floor": floor}
+    return scored

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from espnet2_unlearn.metrics import lira
+
+
+def references(n=60, models=4, shift=2.0, spread=0.5, seed=0):
+    """Confidences of 'in' and 'out' reference models: per utterance an out
+    mean, the in mean shift above it."""
+    rng = np.random.default_rng(seed)
+    mu_out = rng.normal(0, 1.5, n)
+    phi_in = mu_out + shift + rng.normal(0, spread, (models, n))
+    phi_out = mu_out + rng.normal(0, spread, (models, n))
+    return rng, mu_out, phi_in, phi_out
+
+
+def test_logit_confidence():
+    probs = np.array([[0.5, 0.5], [0.9, 0.1], [1.0, 0.0]])
+    phi = lira.logit_confidence(probs, np.array([0, 0, 1]))
+    assert phi[:2] == pytest.approx([0.0, np.log(9)])
+    assert np.isfinite(phi[2]) and phi[2] < -20  # clipped, not -inf
+
+
+def test_auc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(3)
+    pos, neg = rng.integers(0, 5, 40).astype(float), rng.integers(0, 5, 30).astype(float)
+    expected = roc_auc_score(np.r_[np.ones(40), np.zeros(30)], np.r_[pos, neg])
+    assert lira.auc(pos, neg) == pytest.approx(expected)
+    both = lira.auc(np.stack([pos, pos + 10]), np.stack([neg, neg]))
+    assert both == pytest.approx([expected, 1.0])
+
+
+def test_tpr_at_fpr():
+    neg = np.arange(100, dtype=float)  # 1 % lets the highest one through
+    assert lira.tpr_at(np.array([97.5, 98.5, 50.0, 120.0]), neg, 0.01) == 0.5
+    assert lira.tpr_at(np.array([95.5]), neg, 0.05) == 1.0 and lira.tpr_at(np.array([93.5]), neg, 0.05) == 0.0
+
+
+def test_members_are_found_and_retrained_models_are_not():
+    rng, mu_out, phi_in, phi_out = references()
+    n = len(mu_out)
+    models = {"original": mu_out + 2.0 + rng.normal(0, 0.5, n), "gold": mu_out + rng.normal(0, 0.5, n),
+              "halfway": mu_out + 1.0 + rng.normal(0, 0.5, n)}
+    r = lira.attack(models, phi_in, phi_out, seed=0)
+    assert r["original"]["auc"] > 0.95 and r["original"]["tpr_at_5pct_fpr"] > 0.5
+    assert abs(r["gold"]["auc"] - 0.5) < 0.1 and r["gold"]["tpr_at_1pct_fpr"] < 0.1
+    assert r["gold"]["auc"] < r["halfway"]["auc"] < r["original"]["auc"]
+    # The floor is gold: the others are judged against it, with a paired interval around the point.
+    d = r["original"]["auc_vs_floor"]
+    assert d["floor"] == "gold" and d["value"] == pytest.approx(r["original"]["auc"] - r["gold"]["auc"])
+    assert d["low"] <= d["value"] <= d["high"] and d["low"] > 0.3
+    assert "auc_vs_floor" not in r["gold"]
+    lo, hi = r["gold"]["auc_interval"]["low"], r["gold"]["auc_interval"]["high"]
+    assert lo < 0.5 < hi
+    assert r == lira.attack(models, phi_in, phi_out, seed=0)  # the same seed, the same figures
+
+
+def test_a_model_scored_on_other_utterances_is_refused():
+    _, mu_out, phi_in, phi_out = references(n=20)
+    with pytest.raises(ValueError, match="20"):
+        lira.attack({"m": mu_out[:10]}, phi_in, phi_out)
+
+
+@pytest.mark.parametrize("models_in, models_out", [(1, 4), (4, 1)])
+def test_too_few_reference_models_are_refused(models_in, models_out):
+    _, mu_out, phi_in, phi_out = references(n=20)
+    with pytest.raises(ValueError, match="at least 2"):
+        lira.attack({"m": mu_out}, phi_in[:models_in], phi_out[:models_out])

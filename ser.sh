@@ -428,8 +428,12 @@ evaluate_models() {
       log "Per-utterance attack: reference models of seeds ${seeds}"
       for k in ${seeds}; do
         for side in in out; do
-          d="${ser_exp}_seed${k}"; [ "${side}" = in ] || d="${gold_exp}_seed${k}"
-          queue_decoding "${d}" "${inference_model}" "${jobs}" "${train_set}"
+          # The out models' test decodings: the utility floor's mean over gold seeds.
+          if [ "${side}" = in ]; then
+            d="${ser_exp}_seed${k}"; queue_decoding "${d}" "${inference_model}" "${jobs}" "${train_set}"
+          else
+            d="${gold_exp}_seed${k}"; queue_decoding "${d}" "${inference_model}" "${jobs}" "${train_set}" "${test_set}"
+          fi
           eval_args+=(--reference_${side} "${d}/decode_${inference_model%.pth}")
         done
       done

@@ -66,6 +66,28 @@ def paired(outcomes: Dict, a: str, b: str, seed: int) -> Dict[str, Dict]:
     }
 
 
+def vs_gold_seeds(model_correct, seed_corrects, refs, seed: int) -> Dict:
+    """Test UAR of a model minus the mean over gold seeds (gold and the
+    reference models retrained without the forget set), in points.  Its 95 %
+    interval joins two sources of doubt: the test utterances (a paired
+    bootstrap, the same draws for the model and every seed) and the seeds (a
+    retraining's UAR varies by seed; the mean of k seeds carries their
+    variance over k), added as variances under a normal approximation."""
+    refs = np.asarray(refs)
+    n, k = len(refs), len(seed_corrects)
+    if k < 2:
+        raise ValueError(f"a mean over gold seeds needs at least 2 of them, got {k}")
+    full, idx = np.arange(n)[None, :], bootstrap.resample_indices(n, seed)
+    seeds_full = np.array([bootstrap.resampled_uar(refs, c, full)[0] for c in seed_corrects])
+    seeds_resampled = np.mean([bootstrap.resampled_uar(refs, c, idx) for c in seed_corrects], axis=0)
+    point = float(bootstrap.resampled_uar(refs, model_correct, full)[0] - seeds_full.mean())
+    spread = float(np.sqrt(np.var(bootstrap.resampled_uar(refs, model_correct, idx) - seeds_resampled, ddof=1)
+                           + np.var(seeds_full, ddof=1) / k))
+    return {"value": 100 * point, "low": 100 * (point - 1.96 * spread), "high": 100 * (point + 1.96 * spread),
+            "n": n, "num_seeds": k, "seed_mean": 100 * float(seeds_full.mean()),
+            "seed_sd": 100 * float(np.std(seeds_full, ddof=1))}
+
+
 def within(d: Dict, low: float, high: float) -> str:
     """Whether an interval lies inside [low, high]: met, not met (wholly
     outside) or not resolved (straddles a bound, or no interval)."""
@@ -132,7 +154,10 @@ def bars(model: Dict, gold: Optional[Dict]) -> Dict[str, Dict]:
     "Bars").  The pooled forgetting bar needs a bench (pooled_forgetting)."""
     result = {}
     vs = model.get("vs", {})
-    if gold is not None and "gold" in vs:
+    if "gold_seeds" in vs:  # the mean of several retrainings, their spread in the interval
+        d = vs["gold_seeds"]["test_uar"]
+        result["utility floor"] = utility_bar(d, f"the mean of {d['num_seeds']} gold seeds (utterances and seeds)")
+    elif gold is not None and "gold" in vs:
         result["utility floor"] = utility_bar(vs["gold"]["test_uar"], "gold")
     if "original" in vs:
         result["utility"] = utility_bar(vs["original"]["test_uar"], "the original model")
@@ -195,16 +220,22 @@ def pooled_forgetting(runs, seed: int = 0) -> Dict:
 
 
 def compare(metrics: Dict, outcomes: Dict, seed: int = 0, subject: str = "unlearned",
-            reference: str = "original", gold: str = "gold") -> None:
+            reference: str = "original", gold: str = "gold", gold_seeds=()) -> None:
     """Adds to every model its paired differences against the original and
     against gold (vs), its gap to gold and speed-ups, and to metrics the bars
     of the subject model; in place.  outcomes holds each model's per-utterance
-    results (evaluate.evaluate_model)."""
+    results (evaluate.evaluate_model); gold_seeds, the test correctness of
+    other retrainings without the forget set (reference models), in the
+    order of outcomes' test utterances: with gold, the utility floor's mean."""
     models = metrics["models"]
     g = models.get(gold)
+    seeds = ([outcomes[gold]["test_correct"]] if gold in outcomes else []) + list(gold_seeds)
     for name, m in models.items():
         m["vs"] = {ref: paired(outcomes, name, ref, seed) for ref in (reference, gold)
                    if ref in models and ref != name}
+        if len(seeds) >= 2 and name != gold:
+            m["vs"]["gold_seeds"] = {"test_uar": vs_gold_seeds(outcomes[name]["test_correct"], seeds,
+                                                               outcomes[name]["test_refs"], seed)}
         if g is not None and name != gold:
             m["gap_to_gold"] = gap_to_gold(m, g)
             s = speedups(m, g)

@@ -66,7 +66,7 @@ def paired_tables(metrics: Dict) -> List[str]:
     return lines
 
 
-def _auc_interval(d: Dict, signed: bool = False) -> str:
+def auc_text(d: Dict, signed: bool = False) -> str:
     f = "{:+.3f}" if signed else "{:.3f}"
     if d.get("low") is None:
         return f.format(d["value"]) + f" (n={d['n']}: too few for an interval)"
@@ -88,8 +88,8 @@ def attack_table(metrics: Dict) -> List[str]:
              "| model | AUC | " + " | ".join(f"TPR at {k[7:-7]} % FPR" for k in fprs) + " | AUC minus gold's |",
              "|---" * (len(fprs) + 3) + "|"]
     for n, a in rows:
-        vs = _auc_interval(a["auc_vs_floor"], signed=True) if "auc_vs_floor" in a else "-"
-        lines.append(f"| {n} | {_auc_interval(a['auc_interval'])} | "
+        vs = auc_text(a["auc_vs_floor"], signed=True) if "auc_vs_floor" in a else "-"
+        lines.append(f"| {n} | {auc_text(a['auc_interval'])} | "
                      + " | ".join(f"{100 * a[k]:.1f}" for k in fprs) + f" | {vs} |")
     return lines + [""]
 
@@ -139,7 +139,7 @@ def bar_row(name: str, v: Dict) -> str:
     elif name.startswith("utility"):
         measured, op = format_interval(value, signed=False), "upper end <="
     elif name == "attack":
-        measured, op = _auc_interval(value, signed=True), "within ±"
+        measured, op = auc_text(value, signed=True), "within ±"
     elif name.startswith("forgetting"):
         measured = "; ".join(f"{LABELS[k]} {format_interval(d)}" for k, d in value.items())
         op = "within ±"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from espnet2_unlearn.metrics.comparison import bars, compare, gap_to_gold, speedups, within
+from espnet2_unlearn.metrics.comparison import bars, compare, gap_to_gold, speedups, vs_gold_seeds, within
 
 
 def scores(acc):
@@ -130,3 +130,45 @@ def test_pooled_forgetting_weights_sets_by_size_and_refuses_one_set():
     assert far["status"] == "not met" and far["value"]["forget_acc"]["value"] == pytest.approx(40.0)
     with pytest.raises(ValueError, match="at least 2 forget sets"):
         pooled_forgetting([sets(50, 25, 25)])
+
+
+def seed_outcomes(n, uars, rng):
+    """Test correctness of retrainings at the given UARs (4 classes, each
+    utterance right with that probability)."""
+    return [rng.random(n) < u for u in uars]
+
+
+def test_the_utility_floor_against_gold_seeds_counts_their_spread():
+    rng = np.random.default_rng(0)
+    n = 4000
+    refs = np.arange(n) % 4
+    model_correct = rng.random(n) < 0.56
+    tight = vs_gold_seeds(model_correct, seed_outcomes(n, [0.565] * 5, rng), refs, seed=0)
+    loose = vs_gold_seeds(model_correct, seed_outcomes(n, [0.53, 0.60, 0.545, 0.585, 0.565], rng), refs, seed=0)
+    assert tight["num_seeds"] == loose["num_seeds"] == 5
+    assert tight["seed_sd"] < 1.5 < loose["seed_sd"]
+    for d in (tight, loose):
+        assert d["low"] < d["value"] < d["high"] and d["value"] == pytest.approx(
+            100 * model_correct.mean() - d["seed_mean"], abs=1.0)
+    # the seeds' spread widens the interval beyond the utterances' own
+    assert loose["high"] - loose["low"] > (tight["high"] - tight["low"]) + 1.0
+    with pytest.raises(ValueError, match="at least 2"):
+        vs_gold_seeds(model_correct, [model_correct], refs, seed=0)
+
+
+def test_with_gold_seeds_the_utility_floor_is_judged_against_their_mean():
+    rng = np.random.default_rng(1)
+    n = 3000
+    base = outcome(rng.random(n) < 0.8, [True] * 20, [False] * 20)
+    gold = outcome(rng.random(n) < 0.8, [True] * 20, [False] * 20)
+    metrics = {"models": {"original": model(1.0, 1.0, 0.8, 0.0), "unlearned": model(0.5, 1.0, 0.8, 0.5),
+                          "gold": model(0.5, 1.0, 0.8, 0.5)}}
+    compare(metrics, {"original": base, "unlearned": base, "gold": gold}, seed=0,
+            gold_seeds=seed_outcomes(n, [0.78, 0.82, 0.80], rng))
+    floor = metrics["bars"]["utility floor"]
+    assert "mean of 4 gold seeds" in floor["what"]
+    assert metrics["models"]["unlearned"]["vs"]["gold_seeds"]["test_uar"]["num_seeds"] == 4
+    assert "gold_seeds" not in metrics["models"]["gold"]["vs"]
+    # no seeds beyond gold: gold alone, as before
+    compare(metrics, {"original": base, "unlearned": base, "gold": gold}, seed=0)
+    assert metrics["bars"]["utility floor"]["what"].startswith("test UAR lost against gold")

@@ -77,21 +77,25 @@ def test_stage_6_scores_every_model_with_paired_intervals(served):
     # Paired intervals against the original and gold, on the same resamples.
     d = unlearned["vs"]["original"]["test_uar"]
     assert d["low"] <= d["value"] <= d["high"] and d["n"] == 24
-    assert set(unlearned["vs"]) == {"original", "gold"}
+    # and against the mean of gold's seeds (gold and the reference models retrained without the forget set)
+    assert set(unlearned["vs"]) == {"original", "gold", "gold_seeds"}
+    seeds = unlearned["vs"]["gold_seeds"]["test_uar"]
+    assert seeds["num_seeds"] == 3 and seeds["low"] <= seeds["value"] <= seeds["high"]
 
 
 def test_the_bars_follow_from_the_figures(served):
     metrics = served["metrics"]
     unlearned, bars = metrics["models"]["unlearned"], metrics["bars"]
-    assert set(bars) == {"model", "utility floor", "utility", "forgetting", "forgetting (pooled)",
+    assert set(bars) == {"model", "utility floor", "utility", "forgetting", "forgetting (pooled)", "attack",
                          "speed (compute)", "speed (process)", "start-up", "memory"}
     # speed is judged at a real corpus's size only: the tiny corpus's gold leaves it unresolved
     assert bars["speed (compute)"]["status"] == bars["speed (process)"]["status"] == "not resolved"
     # the tiny model's peak RSS is far under 2 GiB; its start-up is what the report says
     assert bars["memory"]["status"] == ("met" if unlearned["peak_rss_mib"] <= 2048 else "not met")
     assert bars["start-up"]["status"] == ("met" if unlearned["first_model_call_s"] <= 5 else "not met")
-    # the utility floor: met only when the upper end of gold - unlearned is at most 1 point
-    gap = unlearned["vs"]["gold"]["test_uar"]
+    # the utility floor: met only when the upper end of gold's seeds' mean - unlearned is at most 1 point
+    gap = unlearned["vs"]["gold_seeds"]["test_uar"]
+    assert "mean of 3 gold seeds" in bars["utility floor"]["what"]
     floor = bars["utility floor"]["status"]
     if -gap["low"] <= 1:
         assert floor == "met"

@@ -1,0 +1,100 @@
+"""The per-utterance attack and the bars, per method, on forget sets whose
+stage 6 ran with reference models (run.sh --reference_seeds): one table per
+forget set, read from the runs' eval/metrics.json (run from the recipe
+directory):
+
+    python bench/attack.py --output bench/ATTACK.md \\
+        forget_rand50_seed0:exp/unlearn_forget_rand50_seed0 \\
+        forget_rand50_seed0:exp/unlearn_forget_rand50_seed0_dist=distribution
+
+Each argument is SET:UNLEARN_DIR[=NAME]: the first of a set gives every
+model of its evaluation (original, the default, gold, the baselines); one
+with =NAME adds that run's unlearned model as the row NAME (another setting
+of stage 5 on the same forget set, evaluated by its own stage 6 against the
+same gold and reference models).
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from espnet2_unlearn.metrics.bootstrap import format_interval  # noqa: E402
+from espnet2_unlearn.metrics.comparison import bars  # noqa: E402
+from espnet2_unlearn.metrics.report import auc_text  # noqa: E402
+
+
+def auc_cell(d, signed: bool = True) -> str:
+    return "-" if d is None else auc_text(d, signed)
+
+
+def rows_of(metrics, report, only=None, name=None):
+    gold = metrics["models"].get("gold")
+    for model, m in metrics["models"].items():
+        if only is not None and model != only:
+            continue
+        a = m.get("lira")
+        judged = bars(m, gold) if model not in ("original", "gold") else {}
+        status = {k: judged[k]["status"] for k in ("utility floor", "utility", "forgetting", "attack") if k in judged}
+        yield {
+            "model": name or model,
+            "auc": auc_cell(None if a is None else a["auc_interval"], signed=False),
+            "tpr1": "-" if a is None else f"{100 * a['tpr_at_1pct_fpr']:.1f}",
+            "tpr5": "-" if a is None else f"{100 * a['tpr_at_5pct_fpr']:.1f}",
+            "vs_gold": auc_cell(None if a is None else a.get("auc_vs_floor")),
+            "forget": f"{100 * m['forget']['accuracy']:.1f}",
+            "uar": f"{100 * m['test']['uar']:.1f}",
+            "uar_vs_orig": format_interval(m["vs"]["original"]["test_uar"]) if "original" in m.get("vs", {}) else "-",
+            "mia": f"{100 * m['mia']['efficacy']:.1f}",
+            "steps": "-" if report is None or model != "unlearned" else str(report["steps"]),
+            "bars": ", ".join(f"{k}: {v}" for k, v in status.items()) or "-",
+        }
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", help="SET:UNLEARN_DIR[=NAME]")
+    p.add_argument("--output", type=Path)
+    args = p.parse_args(argv)
+    tables, order = {}, []
+    for spec in args.runs:
+        forget_set, _, rest = spec.partition(":")
+        run_dir, _, name = rest.partition("=")
+        metrics_file = Path(run_dir) / "eval/metrics.json"
+        if not metrics_file.is_file():
+            sys.exit(f"attack: {metrics_file} does not exist (run stage 6 of {run_dir} first)")
+        metrics = json.loads(metrics_file.read_text())
+        report_file = Path(run_dir) / "forget_report.json"
+        report = json.loads(report_file.read_text()) if report_file.is_file() else None
+        if forget_set not in tables:
+            order.append(forget_set)
+            tables[forget_set] = []
+        rows = rows_of(metrics, report, "unlearned" if name else None, name or None)
+        tables[forget_set] += list(rows)
+    lines = ["# The per-utterance attack, per method", "",
+             f"Made by `python bench/attack.py {' '.join(sys.argv[1:] if argv is None else argv)}` in the recipe "
+             "directory. Attack AUC (95 % interval over utterances), its TPR at 1 % and 5 % FPR, and AUC minus "
+             "gold's (gold: a seed that no reference fit saw, the noise floor; paired interval); forget accuracy, "
+             "test UAR with the paired interval of its difference from the original, MIA efficacy (the population "
+             "attack), stage-5 steps, and the bars of docs/design.md (utility floor and forgetting against the one "
+             "gold model; attack: AUC minus gold's within ±0.05).", ""]
+    for forget_set in order:
+        lines += [f"## {forget_set}", "",
+                  "| model | attack AUC | TPR@1% | TPR@5% | AUC − gold | forget acc | test UAR | vs original | "
+                  "MIA eff. | steps | bars |", "|---" * 11 + "|"]
+        for r in tables[forget_set]:
+            lines.append(f"| {r['model']} | {r['auc']} | {r['tpr1']} | {r['tpr5']} | {r['vs_gold']} | {r['forget']} "
+                         f"| {r['uar']} | {r['uar_vs_orig']} | {r['mia']} | {r['steps']} | {r['bars']} |")
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if args.output:
+        tmp = args.output.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.replace(args.output)
+
+
+if __name__ == "__main__":
+    main()

@@ -331,7 +331,9 @@ def main():
     if args.output:
         plot = args.output.with_suffix(".png")
         plot_results(results, plot)
-        header = ["# Benchmark: the default `conf/unlearn.yaml` against gold retraining and the baselines", "",
+        what = (f"`conf/unlearn.yaml` with `{args.unlearn_args}` ({args.name})" if args.name
+                else "the default `conf/unlearn.yaml`")
+        header = [f"# Benchmark: {what} against gold retraining and the baselines", "",
                   f"Made by `python bench/compare.py {' '.join(sys.argv[1:])}` in the recipe directory after "
                   "`./run.sh --stop_stage 4`. Each table: one row per method, the mean over the forget sets and "
                   "the half-width of its 95 % t-interval (none with one run; wide with two); times in seconds; "

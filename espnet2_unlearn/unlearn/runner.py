@@ -195,8 +195,14 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
                               opts.dampening_strength)
             acc, med = score(model, forget.speech, forget.labels)
         logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    retention = build_retention(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
-                                inputs.model_file.parent, inputs.loss_reference)
+    if dampened == 0 and rule.reached(acc0, loss0, losses0):
+        # A source that already passes (a model that generalises) takes no
+        # step: the adversarial set, the weights and the projection would serve none.
+        logging.info("the forget set already meets the target: no update, nothing to build for one")
+        retention = Retention(forget.labels, None, None, None)
+    else:
+        retention = build_retention(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
+                                    inputs.model_file.parent, inputs.loss_reference)
     curvature = None
     if retention.curvature is not None:
         with phases("curvature"):

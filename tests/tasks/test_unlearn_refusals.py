@@ -8,14 +8,8 @@ import pytest
 import torch
 
 from helpers import run
-from small_recipe import make_small_recipe
 from unlearn_runs import EXP, fails, unlearn_cmd, unlearn_error
 from espnet2_unlearn.data.kaldi_dir import read_table
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    return make_small_recipe(tmp_path_factory.mktemp("small") / "recipe")
 
 
 @pytest.fixture(scope="module")

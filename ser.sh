@@ -731,7 +731,8 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
   make_retain_set
   # How the source model was trained (its own config.yaml, less its data and
   # outputs): the gold model and the fine-tune baseline follow it.
-  retrain_config="${expdir}/.retrain_config.${forget_key}.yaml"
+  # Named by the source too: two sources' requests of the same utterances may run at once.
+  retrain_config="${expdir}/.retrain_config.$(basename "${ser_exp}").${forget_key}.yaml"
   temporary "${retrain_config}"
   retrain_normalize=$(${python} -m espnet2_unlearn.bin.gold_config "${ser_exp}/config.yaml" "${retrain_config}") \
     || die "cannot retrain like ${ser_exp}: see the message above"

@@ -57,6 +57,8 @@ class TargetNotReached(UnlearnError):
 
 def unreached_message(report: Dict, opts, marked: Path) -> str:
     metric, target = report["target"]["metric"], report["target"]["value"]
+    before = report[{"acc": "forget_accuracy_before", "loss": "forget_median_loss_before",
+                     "distribution": "forget_loss_distance_before"}[metric]]
     if metric == "acc":
         now, missed = report["forget_accuracy_after"], report["forget_accuracy_after"] - target
         what = f"forget accuracy {now:.3f} against a target of at most {target:.3f}"
@@ -69,7 +71,7 @@ def unreached_message(report: Dict, opts, marked: Path) -> str:
         what = f"median forget loss {now:.3f} against a target of at least {target:.3f}"
     lr = (opts.optim_conf or {}).get("lr")
     return (f"the target was not reached: after {report['steps']} steps (--max_steps {opts.max_steps}) the "
-            f"{what}, missed by {missed:.3f} (from {report['forget_accuracy_before']:.3f} before). Nothing was "
+            f"{what}, missed by {missed:.3f} (from {before:.3f} before). Nothing was "
             f"published; the run's output is in {marked}. Give it more steps (--max_steps {2 * opts.max_steps}) or "
             f"larger ones (--optim_conf lr={'%.1e' % (3 * lr) if lr else '...'})"
             + (", or let the projection protect less once the steps move nothing (--step_relax_patience 20, at "

@@ -8,7 +8,7 @@ import torch
 
 from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.options import UnlearnOptions
-from espnet2_unlearn.unlearn.runner import build_retention, score, scored, update_until_target
+from espnet2_unlearn.unlearn.runner import build_retention, score, scored, unreached_message, update_until_target
 from espnet2_unlearn.unlearn.stopping import LossReference, StopRule, ks_critical
 from tiny_model import tiny_forget_set, tiny_model
 
@@ -112,3 +112,12 @@ def test_the_distribution_rule_stops_once_the_losses_look_held_out():
     assert log[-1]["forget_loss_distance"] == pytest.approx(rule.distance(losses)) and rule.distance(losses) <= target
     assert all(entry["forget_loss_distance"] > target for entry in log[:-1])
     assert 0.5 < med < 2.5  # inside the reference's range, near its median of 1.5
+
+
+def test_a_missed_distribution_target_is_told_in_its_own_figures(tmp_path):
+    report = {"steps": 200, "target": {"metric": "distribution", "value": 0.125},
+              "forget_loss_distance_before": 0.9, "forget_loss_distance_after": 0.157,
+              "forget_accuracy_before": 1.0}
+    text = unreached_message(report, options(max_steps=200, optim_conf={"lr": 1e-3}), tmp_path / "x.unreached")
+    assert "Kolmogorov-Smirnov distance 0.157" in text and "at most 0.125, missed by 0.032" in text
+    assert "(from 0.900 before)" in text and "--max_steps 400" in text

@@ -7,9 +7,9 @@ Per forget utterance u, the logit-scaled confidence of its true class,
 phi = log p_y - log(1 - p_y), varies over training seeds about one mean
 under models that trained on u ("in": the source's config on all of train)
 and another under models that did not ("out": retrained without the forget
-set).  A model's score on u is log N(phi; mu_in(u), sd_in) - log N(phi;
-mu_out(u), sd_out); with a handful of reference models per utterance the
-spreads are pooled over utterances (LiRA's fixed variance).
+set).  A model's score on u is log N(phi; mu_in(u), sd) - log N(phi;
+mu_out(u), sd); with a handful of reference models per utterance one
+spread is pooled over utterances and both sides (LiRA's fixed variance).
 
 The attack's AUC on a model: positives are the model's scores on the forget
 utterances; negatives are the scores of retrained models that the fit did
@@ -32,23 +32,36 @@ MIN_REFERENCE_MODELS = 2  # per side: a spread needs two, leave-one-out two out 
 
 
 def logit_confidence(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(n,) log p_y - log(1 - p_y), with p clipped away from 0 and 1."""
-    p = np.clip(probs[np.arange(len(labels)), labels], 1e-12, 1 - 1e-12)
+    """(n,) log p_y - log(1 - p_y), with p clipped away from 0 and 1 (in
+    float64: float32 cannot hold 1 - 1e-12, and a model sure of an
+    utterance would score it +inf)."""
+    p = np.clip(np.asarray(probs, np.float64)[np.arange(len(labels)), labels], 1e-12, 1 - 1e-12)
     return np.log(p) - np.log1p(-p)
 
 
-def _pooled_sd(phi: np.ndarray) -> float:
-    """(models, n): the per-utterance spread over models, pooled over utterances."""
-    return float(np.sqrt(np.mean(np.var(phi, axis=0, ddof=1))) + 1e-6)
+# The smallest spread a fit may have: reference models that all saturate
+# (every one certain of every utterance) would otherwise give a spread of 0.
+MIN_SD = 1e-2
+
+
+def _pooled_sd(*sides: np.ndarray) -> float:
+    """Each side (models, n): the spread of a confidence about its
+    utterance's mean on that side, pooled over utterances and over the sides
+    with at least two models (degrees of freedom added up)."""
+    squares = sum(float(((phi - phi.mean(axis=0)) ** 2).sum()) for phi in sides if len(phi) > 1)
+    dof = sum((len(phi) - 1) * phi.shape[1] for phi in sides if len(phi) > 1)
+    return max(float(np.sqrt(squares / dof)), MIN_SD)
 
 
 def likelihood_ratio(phi: np.ndarray, phi_in: np.ndarray, phi_out: np.ndarray) -> np.ndarray:
     """Scores (..., n) of confidences phi (..., n) under Gaussians fitted to
-    phi_in (models, n) and phi_out (models, n)."""
-    sd_in, sd_out = _pooled_sd(phi_in), _pooled_sd(phi_out)
-    z_in = (phi - phi_in.mean(axis=0)) / sd_in
-    z_out = (phi - phi_out.mean(axis=0)) / sd_out
-    return 0.5 * (z_out ** 2 - z_in ** 2) + np.log(sd_out / sd_in)
+    phi_in (models, n) and phi_out (models, n), one spread for both (LiRA's
+    fixed variance: a few models per side cannot tell two spreads apart, and
+    a left-out fold may leave one out model)."""
+    sd = _pooled_sd(phi_in, phi_out)
+    z_in = (phi - phi_in.mean(axis=0)) / sd
+    z_out = (phi - phi_out.mean(axis=0)) / sd
+    return 0.5 * (z_out ** 2 - z_in ** 2)
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:

@@ -67,3 +67,27 @@ def test_too_few_reference_models_are_refused(models_in, models_out):
     _, mu_out, phi_in, phi_out = references(n=20)
     with pytest.raises(ValueError, match="at least 2"):
         lira.attack({"m": mu_out}, phi_in[:models_in], phi_out[:models_out])
+
+
+def test_models_certain_of_every_utterance_give_finite_scores():
+    """float32 probabilities of exactly 1 (tiny models that memorise) and
+    reference models that all saturate: no inf, no NaN."""
+    n = 12
+    probs = np.zeros((n, 4), np.float32)
+    probs[:, 0] = 1.0
+    phi = lira.logit_confidence(probs, np.zeros(n, int))
+    assert np.isfinite(phi).all() and phi[0] > 20
+    saturated = np.tile(phi, (3, 1))
+    r = lira.attack({"original": phi, "gold": phi - 1.0}, saturated, saturated - 0.5, seed=0)
+    for m in r.values():
+        assert np.isfinite(m["auc"]) and np.isfinite(m["auc_interval"]["low"])
+    assert np.isfinite(r["original"]["auc_vs_floor"]["value"])
+
+
+def test_two_out_models_are_enough_for_the_left_out_folds():
+    """Each fold leaves one out model in the fit: the spread comes from the in models then."""
+    rng, mu_out, phi_in, phi_out = references(n=30, models=2)
+    r = lira.attack({"original": mu_out + 2.0 + rng.normal(0, 0.5, 30), "gold": mu_out + rng.normal(0, 0.5, 30)},
+                    phi_in, phi_out, seed=0)
+    assert r["original"]["auc"] > 0.9 and abs(r["gold"]["auc"] - 0.5) < 0.2
+    assert np.isfinite(r["original"]["auc_vs_floor"]["low"])

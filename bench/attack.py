@@ -57,6 +57,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="SET:UNLEARN_DIR[=NAME]")
     p.add_argument("--output", type=Path)
+    p.add_argument("--notes", type=Path, help="a Markdown file of how the runs were made, put under the header")
     args = p.parse_args(argv)
     tables, order = {}, []
     for spec in args.runs:
@@ -78,8 +79,11 @@ def main(argv=None):
              "directory. Attack AUC (95 % interval over utterances), its TPR at 1 % and 5 % FPR, and AUC minus "
              "gold's (gold: a seed that no reference fit saw, the noise floor; paired interval); forget accuracy, "
              "test UAR with the paired interval of its difference from the original, MIA efficacy (the population "
-             "attack), stage-5 steps, and the bars of docs/design.md (utility floor and forgetting against the one "
-             "gold model; attack: AUC minus gold's within ±0.05).", ""]
+             "attack), stage-5 steps, and the bars of docs/design.md (utility floor against the mean of gold's seeds "
+             "where reference models exist, else gold; forgetting against gold; attack: AUC minus gold's within "
+             "±0.05).", ""]
+    if args.notes:
+        lines += [args.notes.read_text().strip(), ""]
     for forget_set in order:
         lines += [f"## {forget_set}", "",
                   "| model | attack AUC | TPR@1% | TPR@5% | AUC − gold | forget acc | test UAR | vs original | "

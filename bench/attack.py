@@ -59,7 +59,7 @@ def main(argv=None):
     p.add_argument("--output", type=Path)
     p.add_argument("--notes", type=Path, help="a Markdown file of how the runs were made, put under the header")
     args = p.parse_args(argv)
-    tables, order = {}, []
+    tables, floors, order = {}, {}, []
     for spec in args.runs:
         forget_set, _, rest = spec.partition(":")
         run_dir, _, name = rest.partition("=")
@@ -72,21 +72,28 @@ def main(argv=None):
         if forget_set not in tables:
             order.append(forget_set)
             tables[forget_set] = []
+            floors[forget_set] = metrics.get("attack_floor")
         rows = rows_of(metrics, report, "unlearned" if name else None, name or None)
         tables[forget_set] += list(rows)
     lines = ["# The per-utterance attack, per method", "",
              f"Made by `python bench/attack.py {' '.join(sys.argv[1:] if argv is None else argv)}` in the recipe "
              "directory. Attack AUC (95 % interval over utterances), its TPR at 1 % and 5 % FPR, and AUC minus "
-             "gold's (gold: a seed that no reference fit saw, the noise floor; paired interval); forget accuracy, "
+             "the noise floor (the mean AUC of the retrained seeds, each attacked with fits on the others; "
+             "interval from the utterances and the seeds); forget accuracy, "
              "test UAR with the paired interval of its difference from the original, MIA efficacy (the population "
              "attack), stage-5 steps, and the bars of docs/design.md (utility floor against the mean of gold's seeds "
-             "where reference models exist, else gold; forgetting against gold; attack: AUC minus gold's within "
+             "where reference models exist, else gold; forgetting against gold; attack: AUC minus the floor within "
              "±0.05).", ""]
     if args.notes:
         lines += [args.notes.read_text().strip(), ""]
     for forget_set in order:
-        lines += [f"## {forget_set}", "",
-                  "| model | attack AUC | TPR@1% | TPR@5% | AUC − gold | forget acc | test UAR | vs original | "
+        lines += [f"## {forget_set}", ""]
+        floor = floors[forget_set]
+        if floor:
+            lines += [f"Noise floor: {floor['num_seeds']} retrained seeds score "
+                      + ", ".join(f"{a:.3f}" for a in floor["aucs"]) + f" (mean {floor['mean']:.3f}, sd "
+                      f"{floor['sd']:.3f}).", ""]
+        lines += ["| model | attack AUC | TPR@1% | TPR@5% | AUC − floor | forget acc | test UAR | vs original | "
                   "MIA eff. | steps | bars |", "|---" * 11 + "|"]
         for r in tables[forget_set]:
             lines.append(f"| {r['model']} | {r['auc']} | {r['tpr1']} | {r['tpr5']} | {r['vs_gold']} | {r['forget']} "

@@ -42,7 +42,7 @@ COLUMNS = (  # (header, function of a model's metrics)
     # The per-utterance attack, where the runs have reference models (run.sh --reference_seeds)
     ("attack AUC", lambda m: m.get("lira", {}).get("auc")),
     ("attack TPR@5% FPR", lambda m: 100 * m["lira"]["tpr_at_5pct_fpr"] if "lira" in m else None),
-    ("attack AUC − gold", lambda m: m.get("lira", {}).get("auc_vs_floor", {}).get("value")),
+    ("attack AUC − floor", lambda m: m.get("lira", {}).get("auc_vs_floor", {}).get("value")),
     ("compute s", lambda m: m.get("compute_time_s")),
     ("process s", lambda m: m.get("process_time_s")),
     ("speed-up compute", lambda m: m.get("speedup_over_gold", {}).get("compute")),

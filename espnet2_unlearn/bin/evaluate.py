@@ -176,8 +176,10 @@ def main(argv=None) -> None:
                                for dirs in (args.reference_in, args.reference_out))
             attacked = lira.attack({n: o["forget_confidence"] for n, o in outcomes.items()}, phi_in, phi_out,
                                    seed=args.seed, floor=args.gold)
-            for name, result in attacked.items():
+            for name, result in attacked["models"].items():
                 metrics["models"][name]["lira"] = result
+            if "floor" in attacked:
+                metrics["attack_floor"] = attacked["floor"]
         # Gold's other seeds: the utility floor is judged against their mean with gold.
         seeds = test_correct(args.reference_out, args.feats_dir, classes, outcomes[args.gold]["test_utts"],
                              args.test_set) if args.reference_out and args.gold in outcomes else []

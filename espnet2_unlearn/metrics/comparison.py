@@ -22,7 +22,7 @@ SPEEDUP_BARS = {"compute": 100.0, "process": 50.0}  # times faster than gold ret
 SPEED_CORPUS_UTTS = 5000  # ... judged at a real corpus's size (IEMOCAP's), not below
 STARTUP_BAR_S = 5.0    # seconds from process start to the first model call of stage 5
 MEMORY_BAR_MIB = 2048  # peak RSS
-ATTACK_BAR = 0.05      # per-utterance attack AUC from the held-out gold model's (metrics/lira.py)
+ATTACK_BAR = 0.05      # per-utterance attack AUC from the retrained seeds' mean (metrics/lira.py)
 MIN_POOLED_SETS = 2    # the pooled forgetting bar needs a bench of at least this many forget sets
 FORGET_METRICS = ("forget_acc", "mia_efficacy")  # what the forgetting bars judge, against gold
 
@@ -175,8 +175,8 @@ def bars(model: Dict, gold: Optional[Dict]) -> Dict[str, Dict]:
             d = model["lira"]["auc_vs_floor"]
             result["attack"] = {
                 "value": d, "bar": ATTACK_BAR, "status": within(d, -ATTACK_BAR, ATTACK_BAR),
-                "what": "per-utterance likelihood-ratio attack AUC minus gold's (a seed no reference fit saw), "
-                        "paired 95 % interval"}
+                "what": "per-utterance likelihood-ratio attack AUC minus the mean over retrained seeds (each "
+                        "attacked with fits on the others), 95 % interval from the utterances and the seeds"}
         result.update(speed_bars(model, gold))
     if model.get("first_model_call_s") is not None:
         t = model["first_model_call_s"]

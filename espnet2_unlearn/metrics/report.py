@@ -83,10 +83,16 @@ def attack_table(metrics: Dict) -> List[str]:
              f"Per forget utterance, Gaussians of its logit-scaled true-class confidence under "
              f"{first['num_in_models']} reference models trained on it and {first['num_out_models']} retrained "
              "without the forget set; AUC of each model's forget utterances against retrained models that the "
-             "fit did not see (0.5: they look retrained; 95 % interval resampling utterances). `gold` is a "
-             "seed no fit saw: the noise floor.", "",
-             "| model | AUC | " + " | ".join(f"TPR at {k[7:-7]} % FPR" for k in fprs) + " | AUC minus gold's |",
-             "|---" * (len(fprs) + 3) + "|"]
+             "fit did not see (0.5: they look retrained; 95 % interval resampling utterances).", ""]
+    floor = metrics.get("attack_floor")
+    if floor:
+        lines += [f"The noise floor: each of {floor['num_seeds']} retrained seeds (`{floor['model']}` and the out "
+                  f"models) attacked with fits on the others scores "
+                  + ", ".join(f"{a:.3f}" for a in floor["aucs"])
+                  + f" (mean {floor['mean']:.3f}, sd {floor['sd']:.3f}); a model is judged by its AUC minus that "
+                  "mean, its 95 % interval from the utterances and the seeds.", ""]
+    lines += ["| model | AUC | " + " | ".join(f"TPR at {k[7:-7]} % FPR" for k in fprs) + " | AUC minus the floor |",
+              "|---" * (len(fprs) + 3) + "|"]
     for n, a in rows:
         vs = auc_text(a["auc_vs_floor"], signed=True) if "auc_vs_floor" in a else "-"
         lines.append(f"| {n} | {auc_text(a['auc_interval'])} | "

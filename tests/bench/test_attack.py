@@ -33,8 +33,10 @@ def write_run(d: Path, forget_correct_share: float, steps: int, seed: int):
                     "forget_called_nonmember": np.arange(n) < n // 2} for m in phis}
     metrics = {"models": {m: {"forget": scores(float(outcomes[m]["forget_correct"].mean())), "retain": scores(1.0),
                               "test": scores(0.6), "mia": {"efficacy": 0.5}} for m in phis}}
-    for m, r in lira.attack(phis, phi_in, phi_out).items():
+    attacked = lira.attack(phis, phi_in, phi_out)
+    for m, r in attacked["models"].items():
         metrics["models"][m]["lira"] = r
+    metrics["attack_floor"] = attacked["floor"]
     compare(metrics, outcomes)
     (d / "eval").mkdir(parents=True)
     (d / "eval/metrics.json").write_text(json.dumps(metrics))
@@ -55,6 +57,7 @@ def test_tables_per_forget_set(tmp_path, capsys):
     assert unlearned.split(" | ")[9] == "12" and dist.split(" | ")[9] == "30"
     assert float(original.split(" | ")[1].split()[0]) > 0.9  # the members are found in the original
     assert "## n40" in text and text.count("## ") == 1
+    assert text.count("Noise floor: 4 retrained seeds score ") == 1  # gold and the three out models
 
 
 def test_a_run_without_an_evaluation_is_named(tmp_path):

@@ -463,15 +463,17 @@ def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r:
         with phases("scoring"):
             acc, med, losses = scored(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med, losses)
+        distance = rule.distance(losses) if rule.reference else None
         if growth is not None and not reached:
-            growth.after_step(steps, acc, med)
+            growth.after_step(steps, acc, med, distance)
         log.append({"step": steps, "terms": {k: float(v) for k, v in terms.items()}, "gradient_share": shares,
                     "forget_accuracy": acc, "forget_median_loss": med,
-                    **({"forget_loss_distance": rule.distance(losses)} if rule.reference else {})})
+                    **({"forget_loss_distance": distance} if rule.reference else {})})
         logging.info(f"step {steps}/{opts.max_steps}: "
                      + ", ".join(f"{k} {float(v):.4g}" for k, v in terms.items())
                      + "; gradient share " + ", ".join(f"{k} {v:.3f}" for k, v in shares.items())
-                     + f"; forget accuracy {acc:.3f}, median loss {med:.3f}")
+                     + f"; forget accuracy {acc:.3f}, median loss {med:.3f}"
+                     + (f", distance to the held-out losses {distance:.3f}" if distance is not None else ""))
     return steps, acc, med, reached, log, losses
 
 

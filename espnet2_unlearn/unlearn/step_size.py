@@ -14,10 +14,17 @@ and the model began to predict <blank> for retain utterances.  At the
 largest rate, a forget accuracy that has not changed at all for
 `relax_patience` steps means the projected steps move no prediction (the
 forget utterances lie inside the span the projection protects): the
-projection then protects less (ProjectedUpdate.relax), at the same rate."""
+projection then protects less (ProjectedUpdate.relax), at the same rate.
+
+Under stop_metric distribution the progress is the Kolmogorov-Smirnov
+distance to the held-out losses, and "moves nothing" is that distance
+finding no new low for `relax_patience` steps at the largest rate: there
+the forget accuracy wanders while the confident utterances stay confident
+(on the over-fitted built-in model the distance sat at 0.16-0.25 for 130
+steps under the projection, above its 0.125)."""
 
 import logging
-from typing import List
+from typing import List, Optional
 
 
 class StepGrowth:
@@ -36,18 +43,22 @@ class StepGrowth:
         self.grown_at: List[int] = []  # the steps after which the rates grew
         self.relaxed_at: List[int] = []  # the steps after which a transform was relaxed
 
-    def progress(self, accuracy: float, median_loss: float) -> float:
+    def progress(self, accuracy: float, median_loss: float, distance: Optional[float]) -> float:
         """Larger is further towards the target."""
+        if self.metric == "distribution":
+            return -distance
         return -accuracy if self.metric == "acc" else median_loss
 
-    def after_step(self, step: int, accuracy: float, median_loss: float) -> None:
-        value = self.progress(accuracy, median_loss)
+    def after_step(self, step: int, accuracy: float, median_loss: float, distance: Optional[float] = None) -> None:
+        value = self.progress(accuracy, median_loss, distance)
         self.unchanged = self.unchanged + 1 if self.last is not None and abs(accuracy - self.last) < 1e-9 else 0
         self.last = accuracy
         if self.best is None or value > self.best + 1e-9:
             self.best, self.since = value, 0
             return
         self.since += 1
+        if self.metric == "distribution":  # no new low of the distance: the steps move nothing that counts
+            self.unchanged = self.since
         if self.growth <= 1 or self.since < self.patience:
             return
         if self.factor * self.growth > self.max_factor * (1 + 1e-9):
@@ -70,9 +81,10 @@ class StepGrowth:
                 # tried at that rate.
                 self.since, self.unchanged = 0, 0
                 self.relaxed_at.append(step)
-                logging.info(f"step {step}: the forget accuracy unchanged for {self.relax_patience} steps at the "
-                             "largest learning rate (the projected steps move no prediction): "
-                             + "; ".join(notes))
+                what = ("the distance to the held-out losses found no new low" if self.metric == "distribution"
+                        else "the forget accuracy unchanged")
+                logging.info(f"step {step}: {what} for {self.relax_patience} steps at the largest learning rate "
+                             "(the projected steps move nothing): " + "; ".join(notes))
             return
         self.factor *= self.growth
         for group in self.optimizer.param_groups:

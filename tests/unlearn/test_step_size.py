@@ -82,3 +82,22 @@ def test_a_wandering_accuracy_at_the_largest_rate_never_relaxes():
     for step, acc in enumerate([0.9, 0.9, 0.9] + [0.95, 0.92] * 20, 1):
         growth.after_step(step, acc, 0.0)
     assert growth.grown_at == [2, 3] and growth.relaxed_at == [] and relaxer.left == 3
+
+
+def test_under_the_distribution_rule_the_distance_is_the_progress_and_its_stall_relaxes():
+    """The forget accuracy wanders, the KS distance finds no new low: the
+    rate grows on the distance, and at the largest rate the projection
+    protects less after relax_patience steps without a new low."""
+    opt = optimiser()
+    relaxer = Relaxer(1)
+    growth = StepGrowth(opt, None, "distribution", 2.0, patience=2, max_factor=2.0, relaxers=[relaxer],
+                        relax_patience=3)
+    growth.after_step(1, 0.9, 0.0, 0.40)
+    growth.after_step(2, 0.8, 0.0, 0.30)  # a new low: progress
+    assert growth.grown_at == []
+    for step, acc, distance in [(3, 0.9, 0.35), (4, 0.7, 0.31)]:  # accuracy moves, the distance does not
+        growth.after_step(step, acc, 0.0, distance)
+    assert growth.grown_at == [4] and abs(opt.param_groups[0]["lr"] - 2e-3) < 1e-12
+    for step, acc, distance in [(5, 0.8, 0.33), (6, 0.9, 0.32), (7, 0.7, 0.34)]:
+        growth.after_step(step, acc, 0.0, distance)
+    assert growth.relaxed_at == [7] and relaxer.left == 0

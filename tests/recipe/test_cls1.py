@@ -70,7 +70,7 @@ def cls1_recipe(tiny_recipe, base: Path, normalize: str, config: str = None, env
     for name in ("utils", "path.sh", "cmd.sh"):
         (out / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "conf", out / "conf")
-    # once after training, as README "Another ESPnet recipe" says: the default projects its steps
+    # once after training, as docs/recipes.md "Another ESPnet recipe" says: the default projects its steps
     run(f"python -m espnet2_unlearn.bin.train_statistics --model_dir {EXP} --model_file valid.acc.best.pth "
         "--data_path_and_name_and_type dump/raw/train/wav.scp,speech,sound "
         "--data_path_and_name_and_type dump/raw/train/text,label,text", cwd=out, env=env)

@@ -102,8 +102,9 @@ class UnlearnOptions:
     stop_metric: str = option("acc", "what the target is of: forget accuracy, median loss, or distribution: stop "
                               "once a two-sample test no longer tells the forget set's losses from the held-out "
                               "ones of reference_stats.json (--stop_alpha)", choices=("acc", "loss", "distribution"))
-    stop_alpha: float = option(0.5, "stop_metric distribution: stop at the Kolmogorov-Smirnov distance that a "
-                               "held-out sample of the forget set's size exceeds with this probability", low=0,
+    stop_alpha: float = option(0.05, "stop_metric distribution: stop at the Kolmogorov-Smirnov distance that a "
+                               "held-out sample of the forget set's size exceeds with this probability (the "
+                               "test's level)", low=0,
                                inclusive=False, high=1)
     max_steps: int = option(100, "updates at most", low=1, integer=True)
     step_growth: float = option(2.0, "multiply the learning rate by this when the forget set's stopping metric "

@@ -21,7 +21,7 @@ distance to the held-out losses, and "moves nothing" is that distance
 finding no new low for `relax_patience` steps at the largest rate: there
 the forget accuracy wanders while the confident utterances stay confident
 (on the over-fitted built-in model the distance sat at 0.16-0.25 for 130
-steps under the projection, above its 0.125)."""
+steps under the projection, above its 0.125 at stop_alpha 0.5)."""
 
 import logging
 from typing import List, Optional

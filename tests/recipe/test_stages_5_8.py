@@ -218,7 +218,7 @@ def test_forgetting_until_the_losses_look_held_out(recipe):
     report = json.loads((recipe / "exp/unlearn_forget_rand10_seed0/forget_report.json").read_text())
     target = report["target"]
     assert target["metric"] == "distribution" and target["reached"]
-    assert target["value"] == pytest.approx(ks_critical(10, stats["num_utts"], 0.5))
+    assert target["value"] == pytest.approx(ks_critical(10, stats["num_utts"], 0.05))
     assert "Kolmogorov-Smirnov distance to the heldout losses" in target["source"]
     # the memorised forget set starts far from the held-out losses and ends within the target
     assert report["forget_loss_distance_before"] > target["value"] >= report["forget_loss_distance_after"]

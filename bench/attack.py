@@ -8,10 +8,11 @@ directory):
         forget_rand50_seed0:exp/unlearn_forget_rand50_seed0_dist=distribution
 
 Each argument is SET:UNLEARN_DIR[=NAME]: the first of a set gives every
-model of its evaluation (original, the default, gold, the baselines); one
-with =NAME adds that run's unlearned model as the row NAME (another setting
-of stage 5 on the same forget set, evaluated by its own stage 6 against the
-same gold and reference models).
+model of its evaluation (original, the default, gold, the baselines; with
+=NAME its unlearned model is the row NAME); a later one with =NAME adds that
+run's unlearned model as the row NAME (another setting of stage 5 on the
+same forget set, evaluated by its own stage 6 against the same gold and
+reference models).
 """
 
 import argparse
@@ -35,11 +36,12 @@ def rows_of(metrics, report, only=None, name=None):
     for model, m in metrics["models"].items():
         if only is not None and model != only:
             continue
+        shown = name if name and model == "unlearned" else model
         a = m.get("lira")
         judged = bars(m, gold) if model not in ("original", "gold") else {}
         status = {k: judged[k]["status"] for k in ("utility floor", "utility", "forgetting", "attack") if k in judged}
         yield {
-            "model": name or model,
+            "model": shown,
             "auc": auc_cell(None if a is None else a["auc_interval"], signed=False),
             "tpr1": "-" if a is None else f"{100 * a['tpr_at_1pct_fpr']:.1f}",
             "tpr5": "-" if a is None else f"{100 * a['tpr_at_5pct_fpr']:.1f}",
@@ -69,11 +71,12 @@ def main(argv=None):
         metrics = json.loads(metrics_file.read_text())
         report_file = Path(run_dir) / "forget_report.json"
         report = json.loads(report_file.read_text()) if report_file.is_file() else None
-        if forget_set not in tables:
+        first = forget_set not in tables
+        if first:
             order.append(forget_set)
             tables[forget_set] = []
             floors[forget_set] = metrics.get("attack_floor")
-        rows = rows_of(metrics, report, "unlearned" if name else None, name or None)
+        rows = rows_of(metrics, report, None if first else "unlearned", name or None)
         tables[forget_set] += list(rows)
     lines = ["# The per-utterance attack, per method", "",
              f"Made by `python bench/attack.py {' '.join(sys.argv[1:] if argv is None else argv)}` in the recipe "

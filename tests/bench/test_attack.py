@@ -63,3 +63,12 @@ def test_tables_per_forget_set(tmp_path, capsys):
 def test_a_run_without_an_evaluation_is_named(tmp_path):
     with pytest.raises(SystemExit, match="eval/metrics.json does not exist"):
         attack.main([f"n40:{tmp_path / 'nothing'}"])
+
+
+def test_the_first_run_of_a_set_may_name_its_unlearned_model(tmp_path):
+    write_run(tmp_path / "dist", 0.7, 30, 1)
+    out = tmp_path / "ATTACK.md"
+    attack.main([f"n40:{tmp_path / 'dist'}=distribution", "--output", str(out)])
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| ") and not line.startswith("| model")]
+    assert [r.split(" | ")[0][2:] for r in rows] == ["original", "distribution", "gold"]
+    assert rows[1].split(" | ")[9] == "30"

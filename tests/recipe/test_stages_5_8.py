@@ -214,11 +214,14 @@ def test_forgetting_until_the_losses_look_held_out(recipe):
     stats = json.loads((recipe / "exp/ser_tiny/reference_stats.json").read_text())["sets"]["heldout"]
     assert len(stats["loss_percentiles"]) == 101 and stats["num_utts"] >= 20
     run(f"./run.sh --stage 5 --stop_stage 5 {TINY_DATA} --tag tiny --default_forget_utts 10 --unlearn_args "
-        "'--forget_loss heldout_losses --stop_metric distribution --update_transform none'", cwd=recipe)
+        "'--forget_loss heldout_losses --stop_metric distribution --update_transform none --stop_alpha 0.5'",
+        cwd=recipe)
     report = json.loads((recipe / "exp/unlearn_forget_rand10_seed0/forget_report.json").read_text())
     target = report["target"]
     assert target["metric"] == "distribution" and target["reached"]
-    assert target["value"] == pytest.approx(ks_critical(10, stats["num_utts"], 0.05))
+    # 0.5, not the default 0.05: ten utterances are too few for a test at 5 % to tell the tiny model's
+    # memorised forget set from its held-out losses (distance 0.496 against 0.511: no step to take)
+    assert target["value"] == pytest.approx(ks_critical(10, stats["num_utts"], 0.5))
     assert "Kolmogorov-Smirnov distance to the heldout losses" in target["source"]
     # the memorised forget set starts far from the held-out losses and ends within the target
     assert report["forget_loss_distance_before"] > target["value"] >= report["forget_loss_distance_after"]

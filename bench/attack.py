@@ -16,6 +16,7 @@ reference models).
 """
 
 import argparse
+import shlex
 import json
 import sys
 from pathlib import Path
@@ -79,7 +80,7 @@ def main(argv=None):
         rows = rows_of(metrics, report, None if first else "unlearned", name or None)
         tables[forget_set] += list(rows)
     lines = ["# The per-utterance attack, per method", "",
-             f"Made by `python bench/attack.py {' '.join(sys.argv[1:] if argv is None else argv)}` in the recipe "
+             f"Made by `python bench/attack.py {shlex.join(sys.argv[1:] if argv is None else argv)}` in the recipe "
              "directory. Attack AUC (95 % interval over utterances), its TPR at 1 % and 5 % FPR, and AUC minus "
              "the noise floor (the mean AUC of the retrained seeds, each attacked with fits on the others; "
              "interval from the utterances and the seeds); forget accuracy, "

@@ -19,6 +19,7 @@ shifts between seeds make members easier to tell?
 """
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     classes = read_token_list(args.token_list)
     lines = ["# The attack's noise floor over seeds", "",
-             f"Made by `python bench/attack_floor.py {' '.join(sys.argv[1:] if argv is None else argv)}` in the "
+             f"Made by `python bench/attack_floor.py {shlex.join(sys.argv[1:] if argv is None else argv)}` in the "
              "recipe directory. Floor: each retrained seed (gold and the out models) attacked with fits on the other "
              "retrained seeds; members: each 'in' seed attacked with fits on the other 'in' seeds. Mean ± sd over "
              "seeds (AUCs of one seed listed in order: gold first, then --seeds); separation: difference of the "

@@ -682,16 +682,8 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
       --model "${inference_model}" --output "${ser_exp}/decode_${inference_model%.pth}/${dset}/scores.json" \
       "${dset}=${feats_dir}/${dset}/text,${ser_exp}/decode_${inference_model%.pth}/${dset}"
   done
-  # The training data's importance of each weight, for selective dampening
-  # (stage 5 --dampening_alpha), which then reads no training data.
-  rm -f "${ser_exp}/train_importance.pth"
-  ${python} -m espnet2_unlearn.bin.train_importance --model_dir "${ser_exp}" --model_file "${inference_model}" \
-    --data_path_and_name_and_type "${feats_dir}/${train_set}/feats.scp,speech,kaldi_ark" \
-    --data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" > "${ser_exp}/train_importance.log" 2>&1 \
-    || die "computing ${ser_exp}/train_importance.pth failed: see ${ser_exp}/train_importance.log"
-  # Per-layer statistics of the training data (input Grams, K-FAC factors),
-  # for projected updates and the curvature step of stage 5, which then read
-  # no training data.
+  # Per-layer statistics of the training data (input Grams), for the
+  # projected updates of stage 5, which then read no training data.
   rm -f "${ser_exp}/train_statistics.pth"
   ${python} -m espnet2_unlearn.bin.train_statistics --model_dir "${ser_exp}" --model_file "${inference_model}" \
     --seed "${seed}" \
@@ -699,7 +691,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     --data_path_and_name_and_type "${feats_dir}/${train_set}/text,label,text" > "${ser_exp}/train_statistics.log" 2>&1 \
     || die "computing ${ser_exp}/train_statistics.pth failed: see ${ser_exp}/train_statistics.log"
   grep -h "INFO: statistics of" "${ser_exp}/train_statistics.log" | sed 's/^.*INFO: /  /' || true
-  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json, ${ser_exp}/train_importance.pth, ${ser_exp}/train_statistics.pth"
+  log "Model: ${ser_exp}/${inference_model}, reference statistics: ${ser_exp}/reference_stats.json, ${ser_exp}/train_statistics.pth"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then

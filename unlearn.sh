@@ -58,9 +58,8 @@ Options (default in brackets):
   --expdir DIR           [${expdir}]
   --ngpu N               [${ngpu}]
   --python PY            [${python}]
-The default config projects every step (update_transform projection), as the
-curvature step does: both read per-layer statistics of the training data beside
-the model, <cls_exp>/train_statistics.pth.  Make them once, after training and
+The default config projects every step (update_transform projection), which
+reads per-layer statistics of the training data beside the model, <cls_exp>/train_statistics.pth.  Make them once, after training and
 before the first request, with that recipe's training data (or run the seed
 method, --unlearn_config conf/unlearn_seed.yaml, which needs none):
   python -m espnet2_unlearn.bin.train_statistics --model_dir <cls_exp> \\

@@ -65,7 +65,7 @@ SOURCE_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in ("make_corpus", "sele
 # (decodings, reference statistics, importance, layer statistics): made
 # again, from the kept model, when that code changes (--skip_train true).
 TAIL_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in (
-    "decode_sets", "reference_stats", "train_importance", "train_statistics"))
+    "decode_sets", "reference_stats", "train_statistics"))
 # What a gold model's training depends on beyond its source's: the forget
 # ids, and how stage 7 makes the retain set and the config.
 GOLD_MODULES = tuple(f"espnet2_unlearn.bin.{m}" for m in ("forget_list", "gold_config", "train_report"))

@@ -20,7 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PHASES = ("startup", "load", "first_scoring", "dampening", "curvature", "statistics", "pgd", "mas", "steps", "scoring",
+PHASES = ("startup", "load", "first_scoring", "statistics", "pgd", "mas", "steps", "scoring",
           "saving")
 
 

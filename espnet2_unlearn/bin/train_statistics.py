@@ -1,7 +1,7 @@
 """Per-layer statistics of a trained model's training data (input Gram
 matrices and K-FAC output-gradient factors, espnet2_unlearn/unlearn/
-layer_statistics.py), stored beside the model as numbers so that projected
-updates and the curvature step of unlearning read no training data.  Stage 4
+layer_statistics.py), stored beside the model as numbers so that the projected
+updates of unlearning read no training data.  Stage 4
 runs it after training; for a model of another recipe, run it once with that
 recipe's training data, before the first deletion request:
 

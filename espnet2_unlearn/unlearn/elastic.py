@@ -63,3 +63,16 @@ def damp_update(model, before: Dict[str, torch.Tensor], weights: Dict[str, torch
     for n, p in model.named_parameters():
         if n in weights:
             p.copy_(before[n] + (p - before[n]) / (1.0 + strength * weights[n]))
+
+
+class ElasticDamping:
+    """The update transform of elastic_mode update: each step's change of a
+    weight divided by 1 + lambda omega."""
+
+    name = "elastic_damping"
+
+    def __init__(self, weights: Dict[str, torch.Tensor], strength: float):
+        self.weights, self.strength = weights, strength
+
+    def apply(self, model, before: Dict[str, torch.Tensor]) -> None:
+        damp_update(model, before, self.weights, self.strength)

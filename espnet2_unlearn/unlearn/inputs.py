@@ -10,7 +10,6 @@ from typing import Dict, List, Optional
 import yaml
 
 from espnet2_unlearn.data.forget_list import ForgetSetError
-from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE
 from espnet2_unlearn.unlearn.layer_statistics import STATISTICS_FILE
 from espnet2_unlearn.unlearn.forget_set import check_forget_ids, read_forget_ids
 from espnet2_unlearn.unlearn.options import UnlearnOptions, bounds, choices
@@ -97,20 +96,13 @@ def check_inputs(args: UnlearnOptions) -> UnlearnInputs:
     if names != {"speech", "label"}:
         raise UnlearnError(f"the forget data must give 'speech' and 'label', got {sorted(names)}")
     check_numbers(args)
-    importance = model_file.parent / IMPORTANCE_FILE
-    if args.dampening_alpha > 0 and not importance.is_file():
-        raise UnlearnError(
-            f"--dampening_alpha needs the training data's importance {importance}, which does not exist: stage 4 "
-            f"writes it; for a model trained elsewhere run python -m espnet2_unlearn.bin.train_importance "
-            f"--model_dir {model_file.parent} --model_file {model_file.name} (with its training data)")
     statistics = model_file.parent / STATISTICS_FILE
-    for option, off in (("update_transform", "none"), ("curvature_step", "none")):
-        if getattr(args, option) != off and not statistics.is_file():
-            raise UnlearnError(
-                f"--{option} {getattr(args, option)} needs the training statistics {statistics}, which do not "
-                f"exist: stage 4 writes them; for a model trained elsewhere run python -m "
-                f"espnet2_unlearn.bin.train_statistics --model_dir {model_file.parent} --model_file "
-                f"{model_file.name} (with its training data), or run without them (--{option} {off})")
+    if args.update_transform != "none" and not statistics.is_file():
+        raise UnlearnError(
+            f"--update_transform {args.update_transform} needs the training statistics {statistics}, which do not "
+            f"exist: stage 4 writes them; for a model trained elsewhere run python -m "
+            f"espnet2_unlearn.bin.train_statistics --model_dir {model_file.parent} --model_file "
+            f"{model_file.name} (with its training data), or run without them (--update_transform none)")
     for option, allowed in CHOICES.items():
         if getattr(args, option) not in allowed:
             raise UnlearnError(f"--{option} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "
@@ -118,9 +110,6 @@ def check_inputs(args: UnlearnOptions) -> UnlearnInputs:
     if args.forget_loss == "targeted" and args.stop_metric != "acc":
         raise UnlearnError("--forget_loss targeted chooses how many labels to change from an accuracy target: "
                            "it needs --stop_metric acc")
-    if args.stop_metric == "distribution" and args.curvature_step != "none":
-        raise UnlearnError("--curvature_step searches its step length on the forget accuracy or median loss: it "
-                           "needs --stop_metric acc or loss, not distribution")
     if args.kept_target != "hard" and args.forget_loss != "targeted":
         raise UnlearnError(f"--kept_target {args.kept_target} is for --forget_loss targeted (the labels it keeps)")
     candidates = [t for t in token_list if t not in SPECIAL_TOKENS]

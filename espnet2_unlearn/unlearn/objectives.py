@@ -1,17 +1,25 @@
-"""Forget objectives, one interface: `loss(model, forget, idx)`, the forget
-term of one batch of forget utterances (idx), with gradients."""
+"""Forget objectives, chosen by --forget_loss (FORGET_OBJECTIVES).  Each is
+built once, before the first update, from the original model's outputs on
+the forget set; its one method, `loss(model, forget, idx)`, is the forget
+term of a batch of forget utterances (idx), with gradients.  `none` builds
+no objective (the retention terms alone)."""
+
+import logging
+import math
+from typing import Optional
 
 import torch
-import torch.nn.functional as F
 
-from espnet2_unlearn.model_calls import logits_in_chunks
-from espnet2_unlearn.unlearn.adversarial import AdversarialSet
+from espnet2_unlearn.model_calls import batched_logits, logits_in_chunks
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
-from espnet2_unlearn.unlearn.relabel import forget_loss
+from espnet2_unlearn.unlearn.relabel import (forget_loss, heldout_loss_targets, random_relabel, soften_kept,
+                                             targeted_relabel)
+from espnet2_unlearn.unlearn.stopping import resolve_target
 
 
 class LabelObjective:
-    """relabel, targeted: CE towards fixed new labels; ascent: minus CE on the true labels."""
+    """CE towards fixed targets per utterance (class indices or per-class
+    probabilities); ascent: minus CE on the true labels."""
 
     def __init__(self, mode: str, relabels: torch.Tensor):
         self.mode, self.relabels = mode, relabels
@@ -21,16 +29,45 @@ class LabelObjective:
         return forget_loss(logits, forget.labels[idx], self.relabels[idx], self.mode)
 
 
-class NearestAdversarialObjective:
-    """nearest_adv: CE on the true labels of the forget utterances plus CE of
-    each one's nearest adversarial example towards the wrong class the
-    original model gave it (nearest_adversarial.py)."""
+@torch.no_grad()
+def _source_probs(b) -> torch.Tensor:
+    return batched_logits(b.original, b.forget.speech).softmax(-1)
 
-    def __init__(self, near: AdversarialSet):
-        self.near = near
 
-    def loss(self, model, forget: ForgetSet, idx: torch.Tensor) -> torch.Tensor:
-        n = len(idx)
-        logits = logits_in_chunks(model, [forget.speech[i] for i in idx] + [self.near.speech[i] for i in idx])
-        return (F.cross_entropy(logits[:n], forget.labels[idx])
-                + F.cross_entropy(logits[n:], self.near.labels[idx].to(logits.device)))
+def relabel(b) -> LabelObjective:
+    """A random wrong label per utterance, fixed for the run."""
+    labels = b.forget.labels
+    return LabelObjective("relabel", random_relabel(labels.cpu(), b.classes, b.opts.seed).to(labels.device))
+
+
+def targeted(b) -> LabelObjective:
+    """The least confident share the accuracy target needs, to their most probable wrong class."""
+    probs, labels = _source_probs(b), b.forget.labels
+    relabels = targeted_relabel(probs, labels, b.target, b.classes)
+    logging.info(f"targeted relabeling: {int((relabels != labels).sum())} of {len(labels)} labels changed")
+    if b.opts.kept_target == "heldout":
+        loss, note = resolve_target("auto", "loss", b.model_dir, b.opts.forget_request)
+        relabels = soften_kept(relabels, labels, b.classes, probs.shape[-1], math.exp(-loss))
+        logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
+    return LabelObjective("targeted", relabels)
+
+
+def heldout_losses(b) -> LabelObjective:
+    """Each utterance towards the held-out loss of its rank (reference_stats.json)."""
+    labels = b.forget.labels
+    relabels = heldout_loss_targets(_source_probs(b), labels, b.loss_reference, b.classes)
+    logging.info(f"held-out loss targets: true class at probability {float(relabels.max(1).values.min()):.3f} "
+                 f"to {float(relabels.gather(1, labels.view(-1, 1)).max()):.3f} ({b.loss_reference.note})")
+    return LabelObjective("heldout_losses", relabels)
+
+
+def ascent(b) -> LabelObjective:
+    return LabelObjective("ascent", b.forget.labels)
+
+
+def no_objective(b) -> Optional[LabelObjective]:
+    return None
+
+
+FORGET_OBJECTIVES = {"relabel": relabel, "targeted": targeted, "heldout_losses": heldout_losses, "ascent": ascent,
+                     "none": no_objective}

@@ -54,16 +54,15 @@ class UnlearnOptions:
                                  "a speaker's", choices=("utterance", "speaker"))
     # the forget objective
     forget_loss: str = option(
-        "relabel", "random relabeling, targeted relabeling (only the least confident share the accuracy target "
-        "needs, to the most probable wrong class), gradient ascent on the true label, nearest_adv (true labels "
-        "plus each utterance's nearest adversarial example labelled with the model's wrong prediction on it), or "
-        "no forget term, or heldout_losses (each utterance towards the held-out loss of its rank, from "
-        "reference_stats.json: the forget set's losses trained to look held out)",
-        choices=("relabel", "targeted", "ascent", "nearest_adv", "heldout_losses", "none"))
+        "relabel", "the forget objective (objectives.py): random relabeling, targeted relabeling (only the least "
+        "confident share the accuracy target needs, to the most probable wrong class), heldout_losses (each "
+        "utterance towards the held-out loss of its rank, from reference_stats.json: the forget set's losses trained "
+        "to look held out), gradient ascent on the true label, or no forget term",
+        choices=("relabel", "targeted", "heldout_losses", "ascent", "none"))
     kept_target: str = option("hard", "targeted relabeling: the labels it keeps are trained on as they are (hard) "
                               "or towards the confidence of a held-out utterance (heldout, from "
                               "reference_stats.json)", choices=("hard", "heldout"))
-    # retention terms
+    # the retention terms (retention.py)
     adv_num: int = option(2, "K: adversarial examples per forget utterance", low=0, integer=True)
     adv_steps: int = option(10, "S: PGD steps", low=1, integer=True)
     adv_step_size: float = option(0.04, "alpha: PGD step size, in standard deviations of each feature after the "
@@ -77,24 +76,13 @@ class UnlearnOptions:
     elastic_mode: str = option("penalty", "penalty: lambda/2 sum omega (theta - theta0)^2 in the loss; update: "
                                "each step's change of a weight divided by 1 + lambda omega",
                                choices=("penalty", "update"))
-    saliency_fraction: float = option(1.0, "share of the weights of each tensor that may move: those the forget "
-                                      "set relies on most (1: all)", low=0, inclusive=False, high=1)
-    dampening_alpha: float = option(0.0, "selective dampening before the updates: shrink the weights whose "
-                                    "forget-set importance exceeds alpha times the training data's (0: off; needs "
-                                    "train_importance.pth beside the source model)", low=0)
-    dampening_strength: float = option(1.0, "dampening factor min(strength * training / forget importance, 1)",
-                                       low=0, inclusive=False)
-    # update transforms and the curvature step
-    update_transform: str = option("none", "what is done to each optimiser step: none, or projection off the "
+    # the update transform
+    update_transform: str = option("none", "what is done to each optimiser step (update_transforms.py): none, or "
+                                   "projection off the "
                                    "subspace of the remaining data's layer inputs (needs train_statistics.pth "
                                    "beside the source model)", choices=("none", "projection"))
     projection_energy: float = option(0.95, "share of the remaining data's input energy per layer that "
                                       "projection protects, in (0, 1]", low=0, inclusive=False, high=1)
-    curvature_step: str = option("none", "before the updates, one damped K-FAC Newton step of the remaining "
-                                 "data's loss along the forget set's gradient, its length set by the stopping rule "
-                                 "(needs train_statistics.pth)", choices=("none", "kfac"))
-    curvature_damping: float = option(1.0, "Tikhonov damping of each K-FAC factor, relative to its mean "
-                                      "eigenvalue (> 0)", low=0, inclusive=False)
     # stopping and the step size
     forget_target: Union[str, float] = option(
         "auto", "Stop when the forget set's accuracy is at or below this (or its median loss at or above it, with "

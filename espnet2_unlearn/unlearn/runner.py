@@ -10,13 +10,11 @@ the temporary directory is removed, so a failed run leaves nothing behind.
 import copy
 import json
 import logging
-import math
 import resource
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
@@ -25,26 +23,18 @@ import yaml
 from espnet2_unlearn.checksums import sha256_file
 from espnet2_unlearn.lock import Busy, exclusive
 from espnet2_unlearn.data.forget_list import content_key, served_requests
-from espnet2_unlearn.model_calls import batched_logits, logits_in_chunks
-from espnet2_unlearn.unlearn.adversarial import (AdversarialSet, away_from_source, make_adversarial_set, max_distance,
-                                                 retention_loss)
-from espnet2_unlearn.unlearn.dampening import IMPORTANCE_FILE, dampen, fisher_diagonal, load_importance
-from espnet2_unlearn.unlearn.elastic import (damp_update, elastic_gradient, elastic_penalty, elastic_weights,
-                                            mas_importance)
-from espnet2_unlearn.unlearn.saliency import mask_gradients, saliency_mask
+from espnet2_unlearn.model_calls import batched_logits
+from espnet2_unlearn.unlearn.adversarial import max_distance
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.front_end import attached, fine_tuned_keys
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
 from espnet2_unlearn.unlearn.options import UnlearnOptions
+from espnet2_unlearn.unlearn.parts import Parts, build_parts
 from espnet2_unlearn.unlearn.phases import Phases, process_age_s
 from espnet2_unlearn.unlearn import layer_statistics
-from espnet2_unlearn.unlearn.curvature import CurvatureStep, kfac_direction
-from espnet2_unlearn.unlearn.nearest_adversarial import nearest_adversarial_set
-from espnet2_unlearn.unlearn.objectives import LabelObjective, NearestAdversarialObjective
-from espnet2_unlearn.unlearn.projection import ProjectedUpdate, protected_bases
-from espnet2_unlearn.unlearn.relabel import heldout_loss_targets, random_relabel, soften_kept, targeted_relabel
 from espnet2_unlearn.unlearn.step_size import StepGrowth
-from espnet2_unlearn.unlearn.stopping import LOG_REFERENCE_FILE, StopRule, log_reference, resolve_target
+from espnet2_unlearn.unlearn.stopping import LOG_REFERENCE_FILE, StopRule, log_reference
+from espnet2_unlearn.unlearn.update_transforms import remaining_statistics
 
 MODEL_FILE = "unlearned.pth"
 # Where the output of a run that stopped short of its target is kept (not published).
@@ -94,22 +84,6 @@ def scored(model, speech: List[torch.Tensor], labels: torch.Tensor):
 def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
     """(accuracy, median loss) of scored()."""
     return scored(model, speech, labels)[:2]
-
-
-@dataclass
-class Retention:
-    """What stands for the rest of the data: the relabeled targets of the
-    forget set, the adversarial examples and the elastic weights."""
-    relabels: torch.Tensor
-    adv: Optional[AdversarialSet]
-    weights: Optional[Dict[str, torch.Tensor]]
-    anchor: Optional[Dict[str, torch.Tensor]]
-    mask: Optional[Dict[str, torch.Tensor]] = None  # weights that may move (None: all)
-    objective: Optional[object] = None  # the forget term (objectives.py); None: none
-    transforms: List = field(default_factory=list)  # applied to every optimiser step (update transforms)
-    curvature: Optional[CurvatureStep] = None  # one damped Newton step before the updates
-    statistics: Optional[Dict] = None  # the training statistics less the forget set's (carried on)
-    adv_made: Dict = field(default_factory=dict)  # examples made and the attack's success rate, before away_from_source
 
 
 def run_unlearning(opts: UnlearnOptions, inputs: UnlearnInputs, model, optimizer, scheduler,
@@ -189,42 +163,25 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}"
                  + (f", distance to the held-out losses {rule.distance(losses0):.3f}" if rule.reference else "")
                  + f"; target {opts.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
-    dampened, acc, med = 0, acc0, loss0
-    if opts.dampening_alpha > 0:
-        with phases("dampening"):
-            dampened = dampen(model, fisher_diagonal(model, forget.speech, forget.labels),
-                              load_importance(inputs.model_file.parent / IMPORTANCE_FILE), opts.dampening_alpha,
-                              opts.dampening_strength)
-            acc, med = score(model, forget.speech, forget.labels)
-        logging.info(f"dampening: {dampened} weights shrunk; forget accuracy {acc:.3f}, median loss {med:.3f}")
-    if dampened == 0 and rule.reached(acc0, loss0, losses0):
+    if rule.reached(acc0, loss0, losses0):
         # A source that already passes (a model that generalises) takes no
         # step: the adversarial set, the weights and the projection would serve none.
         logging.info("the forget set already meets the target: no update, nothing to build for one")
-        retention = Retention(forget.labels, None, None, None)
+        parts = Parts()
     else:
-        retention = build_retention(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
-                                    inputs.model_file.parent, inputs.loss_reference)
-    curvature = None
-    if retention.curvature is not None:
-        with phases("curvature"):
-            eta, evaluations, acc, med = retention.curvature.run(
-                model, lambda: score(model, forget.speech, forget.labels), rule.reached)
-        curvature = {"eta": eta, "unit": retention.curvature.unit, "evaluations": evaluations,
-                     "forget_accuracy": acc, "forget_median_loss": med}
-        logging.info(f"curvature step: eta {eta:g} after {evaluations} evaluations; forget accuracy {acc:.3f}")
+        parts = build_parts(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
+                            inputs.model_file.parent, inputs.loss_reference)
     growth = StepGrowth(optimizer, scheduler, opts.stop_metric, opts.step_growth, opts.step_patience,
-                        opts.step_growth_max, retention.transforms, opts.step_relax_patience)
-    losses = losses0 if dampened == 0 and curvature is None else scored(model, forget.speech, forget.labels)[2]
+                        opts.step_growth_max, parts.transforms, opts.step_relax_patience)
     steps, acc, med, reached, step_log, losses = update_until_target(
-        opts, model, optimizer, scheduler, forget, retention, rule, acc, med, phases, growth, losses)
+        opts, model, optimizer, scheduler, forget, parts, rule, acc0, loss0, phases, growth, losses0)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
 
     with phases("saving"):
-        hyper = _save(opts, inputs, model, original, retention, forget, tmp, front_end)
-    adv = retention.adv
+        hyper = _save(opts, inputs, model, original, parts, forget, tmp, front_end)
+    adv, made = parts.adversarial_set, getattr(parts.term("adv"), "made", {})
     distance = (None, None) if adv is None else max_distance(original, adv, forget)
     return {
         "source_model": str(inputs.model_file),
@@ -250,11 +207,9 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "step_growth_at": growth.grown_at,
         # Steps after which the projection was relaxed, and the energy it protected at the end
         "projection_relaxed_at": growth.relaxed_at,
-        "projection_energy_final": next((t.energy for t in retention.transforms if hasattr(t, "relax")), None),
-        "dampened_weights": dampened,
-        "curvature_step": curvature,
+        "projection_energy_final": next((t.energy for t in parts.transforms if hasattr(t, "relax")), None),
         # Per layer: dimensions of the remaining data's input subspace that projection protects, of all.
-        "projection": {t.name: t.dims() for t in retention.transforms if hasattr(t, "dims")},
+        "projection": {t.name: t.dims() for t in parts.transforms if hasattr(t, "dims")},
         # From the first scoring of the forget set to the last step: the work,
         # without start-up, loading and saving (process_time.json has those).
         "compute_time_s": compute,
@@ -265,15 +220,15 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         "hyperparameters": hyper,
         "adversarial": {
             "num_examples": 0 if adv is None else len(adv.labels),  # those trained on (away_from_source)
-            "num_examples_made": retention.adv_made.get("num_examples_made", 0),
-            "attack_success_rate": retention.adv_made.get("attack_success_rate"),
+            "num_examples_made": made.get("num_examples_made", 0),
+            "attack_success_rate": made.get("attack_success_rate"),
             # L-inf, over all examples: in feature units, and in adv_clip's units
             "max_distance": distance[0],
             "max_distance_in_clip_units": distance[1],
         },
         "derived_data_kept": bool(opts.keep_derived_data),
         # Seconds per phase: startup (interpreter and imports), load (model and
-        # forget set), first_scoring, dampening, pgd, mas, steps (updates), scoring (after
+        # forget set), first_scoring, statistics, pgd, mas, steps (updates), scoring (after
         # each update), saving.
         "phases_s": phases.seconds,
         # Per step: each term's value and its share of the gradient.
@@ -281,133 +236,19 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     }
 
 
-def build_retention(opts, model, original, forget: ForgetSet, classes: Sequence[int],
-                    phases: Optional[Phases] = None, target: Optional[float] = None,
-                    model_dir: Optional[Path] = None, loss_reference=None) -> Retention:
-    """The relabeled targets, the adversarial examples and the elastic weights,
-    each made once before the first update (each switchable).  classes: the
-    outputs that are labels (inputs.label_classes), the only targets."""
-    phases = phases or Phases()
-    if opts.forget_loss == "targeted":
-        with torch.no_grad():
-            probs = batched_logits(original, forget.speech).softmax(-1)
-        relabels = targeted_relabel(probs, forget.labels, target, classes)
-        logging.info(f"targeted relabeling: {int((relabels != forget.labels).sum())} of {len(forget)} labels changed")
-        if opts.kept_target == "heldout":
-            loss, note = resolve_target("auto", "loss", model_dir, opts.forget_request)
-            relabels = soften_kept(relabels, forget.labels, classes, probs.shape[-1], math.exp(-loss))
-            logging.info(f"kept labels: true class at probability {math.exp(-loss):.3f} ({note})")
-    elif opts.forget_loss == "heldout_losses":
-        with torch.no_grad():
-            probs = batched_logits(original, forget.speech).softmax(-1)
-        relabels = heldout_loss_targets(probs, forget.labels, loss_reference, classes)
-        logging.info(f"held-out loss targets: true class at probability {float(relabels.max(1).values.min()):.3f} "
-                     f"to {float(relabels.gather(1, forget.labels.view(-1, 1)).max()):.3f} "
-                     f"({loss_reference.note})")
-    elif opts.forget_loss == "nearest_adv":
-        relabels = forget.labels
-    else:
-        relabels = random_relabel(forget.labels.cpu(), classes, opts.seed).to(forget.labels.device)
-    objective = None
-    if opts.forget_loss == "nearest_adv":
-        with phases("pgd"):
-            near = nearest_adversarial_set(original, forget, classes, opts.adv_steps, opts.seed)
-        logging.info(f"nearest adversarial examples: {int((near.labels != forget.labels.cpu()).sum())} of "
-                     f"{len(forget)} flipped, median radius {float(near.targets.median()):g}")
-        objective = NearestAdversarialObjective(near)
-    elif opts.forget_loss != "none":
-        objective = LabelObjective(opts.forget_loss, relabels)
-    statistics, transforms, curvature = None, [], None
-    if opts.update_transform != "none" or opts.curvature_step != "none":
-        with phases("statistics"):
-            statistics = remaining_statistics(original, forget, model_dir)
-        if opts.update_transform == "projection":
-            transforms.append(ProjectedUpdate(model, protected_bases(statistics, opts.projection_energy), statistics,
-                                              opts.projection_energy))
-            kept = transforms[-1].dims()
-            logging.info("projection: protected dimensions per layer " + ", ".join(
-                f"{n} {k}/{d}" for n, (k, d) in kept.items()))
-        if opts.curvature_step == "kfac":
-            with torch.enable_grad():
-                direction = kfac_direction(copy.deepcopy(original).requires_grad_(True), statistics,
-                                           forget.speech, forget.labels, opts.curvature_damping)
-            curvature = CurvatureStep(model, direction)
-    adv, adv_record = None, {}
-    if opts.adv_weight > 0 and opts.adv_num > 0:
-        with phases("pgd"):
-            adv = make_adversarial_set(original, forget, classes, opts.adv_num, opts.adv_clip,
-                                       opts.adv_step_size, opts.adv_steps, opts.seed)
-        made = len(adv.labels)
-        success = adv.success_rate
-        adv = away_from_source(adv, forget)
-        logging.info(f"adversarial examples: {made}, attack success rate {success:.3f}; {len(adv.labels)} labelled "
-                     f"with another class than their source's are kept")
-        adv_record = {"num_examples_made": made, "attack_success_rate": success}
-        if len(adv.labels) == 0:
-            logging.warning("no adversarial example is labelled with another class than its source: the "
-                            "adversarial term is off for this run")
-            adv = None
-    weights = anchor = mask = importance = None
-    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
-    if opts.elastic_weight > 0 or opts.saliency_fraction < 1:
-        with phases("mas"):
-            importance = mas_importance(copy.deepcopy(original).requires_grad_(True), forget)
-    if opts.saliency_fraction < 1:
-        mask = saliency_mask({n: imp for n, imp in importance.items() if n in trainable}, opts.saliency_fraction)
-        logging.info(f"saliency mask: {sum(int(m.sum()) for m in mask.values())} of "
-                     f"{sum(m.numel() for m in mask.values())} weights may move")
-    if opts.elastic_weight > 0:
-        weights = {n: w for n, w in elastic_weights(importance).items() if n in trainable}
-        anchor = {n: p.detach().clone() for n, p in original.named_parameters()}
-        mean_w = float(torch.cat([w.flatten() for w in weights.values()]).mean())
-        logging.info(f"elastic weights: mean {mean_w:.3f} over {sum(w.numel() for w in weights.values())} parameters")
-    if opts.elastic_weight > 0 and opts.elastic_mode == "update":
-        transforms.append(ElasticDamping(weights, opts.elastic_weight))
-    return Retention(relabels, adv, weights, anchor, mask, objective, transforms, curvature, statistics, adv_record)
-
-
-def remaining_statistics(original, forget: ForgetSet, model_dir: Path) -> Dict:
-    """The training statistics beside the source model less the forget set's
-    contribution, computed with the source model (layer_statistics.py)."""
-    path = Path(model_dir) / layer_statistics.STATISTICS_FILE
-    stats = layer_statistics.load(path)
-    try:
-        layer_statistics.check_against(stats, original, path)
-    except layer_statistics.StatisticsError as e:
-        raise UnlearnError(str(e)) from e
-    seed = stats.get("record", {}).get("seed", 0)
-    with torch.enable_grad():
-        layer_statistics.accumulate(copy.deepcopy(original).requires_grad_(True), forget.speech, forget.utts, seed,
-                                    stats=stats, sign=-1)
-    if stats["utts"] < 1:
-        raise UnlearnError(f"{path} holds {stats['utts'] + len(forget)} utterances: nothing would remain")
-    return stats
-
-
-class ElasticDamping:
-    """elastic_mode update: each step's change of a weight divided by 1 + lambda omega."""
-
-    name = "elastic_damping"
-
-    def __init__(self, weights, strength: float):
-        self.weights, self.strength = weights, strength
-
-    def apply(self, model, before) -> None:
-        damp_update(model, before, self.weights, self.strength)
-
-
-def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[str, torch.Tensor]]):
+def _gradients(model, losses: Dict[str, torch.Tensor], fixed: Dict[str, Dict[str, torch.Tensor]]):
     """Each term's gradient over the trainable parameters (the terms come
     from separate forward passes, so this costs what one backward of their
-    sum would), set as the parameters' .grad; returns each term's share of
-    the total gradient, <g_term, g> / |g|^2 (the shares add up to 1)."""
+    sum would) plus the gradients given in closed form (fixed, per term and
+    parameter name), set as the parameters' .grad; returns each term's share
+    of the total gradient, <g_term, g> / |g|^2 (the shares add up to 1)."""
     params = {n: p for n, p in model.named_parameters() if p.requires_grad}
     per_term = {}
     for name, loss in losses.items():
         grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
         per_term[name] = [torch.zeros_like(p) if g is None else g for p, g in zip(params.values(), grads)]
-    if elastic is not None:
-        per_term["elastic"] = [elastic.get(n, torch.zeros_like(p)) for n, p in params.items()]
+    for name, gradient in fixed.items():
+        per_term[name] = [gradient.get(n, torch.zeros_like(p)) for n, p in params.items()]
     total = [sum(gs) for gs in zip(*per_term.values())]
     for p, g in zip(params.values(), total):
         p.grad = g.clone()
@@ -416,10 +257,12 @@ def _gradients(model, losses: Dict[str, torch.Tensor], elastic: Optional[Dict[st
             for name, gs in per_term.items()}
 
 
-def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r: Retention, rule: StopRule, acc, med,
+def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, parts: Parts, rule: StopRule, acc, med,
                         phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None, losses=None):
-    """Steps until the forget set reaches the target or max_steps: returns
-    (steps, forget accuracy, median loss, reached, per-step log, per-utterance losses)."""
+    """Steps until the stop rule is met or max_steps: each step the forget
+    objective on a batch of forget utterances and every retention term, one
+    optimiser step, then every update transform.  Returns (steps, forget
+    accuracy, median loss, reached, per-step log, per-utterance losses)."""
     phases = phases or Phases()
     generator = torch.Generator().manual_seed(opts.seed)
     # Dropout on (train) or off (eval) during the updates; off keeps the
@@ -431,32 +274,26 @@ def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r:
         steps += 1
         with phases("steps"):
             idx = torch.randperm(len(forget), generator=generator)[: opts.batch_size]
-            terms, losses = {}, {}
-            if r.objective is not None:
-                terms["forget"] = r.objective.loss(model, forget, idx)
-                losses["forget"] = terms["forget"]
-            if r.adv is not None:
-                a_idx = torch.randperm(len(r.adv.labels), generator=generator)[: opts.batch_size]
-                terms["adv"] = retention_loss(logits_in_chunks(model, [r.adv.speech[i] for i in a_idx]), r.adv, a_idx,
-                                              opts.adv_target)
-                losses["adv"] = opts.adv_weight * terms["adv"]
-            elastic = None
-            if r.weights is not None:
-                with torch.no_grad():
-                    terms["elastic"] = elastic_penalty(model, r.anchor, r.weights)
-                if opts.elastic_mode == "penalty":
-                    elastic = elastic_gradient(model, r.anchor, r.weights, opts.elastic_weight)
+            terms, losses, fixed = {}, {}, {}
+            if parts.objective is not None:
+                losses["forget"] = parts.objective.loss(model, forget, idx)
+                terms["forget"] = losses["forget"].detach()
+            for term in parts.terms:
+                c = term.step(model, generator, opts.batch_size)
+                terms[term.name] = c.value.detach()
+                if c.loss is not None:
+                    losses[term.name] = c.loss
+                if c.gradient is not None:
+                    fixed[term.name] = c.gradient
             if not losses:
                 raise UnlearnError("every loss term is switched off: nothing to optimise")
             optimizer.zero_grad(set_to_none=True)
-            shares = _gradients(model, losses, elastic)
-            if r.mask is not None:
-                mask_gradients(model, r.mask)
+            shares = _gradients(model, losses, fixed)
             if opts.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), opts.grad_clip, norm_type=opts.grad_clip_type)
-            before = {n: p.detach().clone() for n, p in model.named_parameters()} if r.transforms else None
+            before = {n: p.detach().clone() for n, p in model.named_parameters()} if parts.transforms else None
             optimizer.step()
-            for transform in r.transforms:
+            for transform in parts.transforms:
                 transform.apply(model, before)
             if scheduler is not None:
                 scheduler.step()
@@ -477,7 +314,7 @@ def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, r:
     return steps, acc, med, reached, log, losses
 
 
-def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: ForgetSet, tmp: Path,
+def _save(opts, inputs: UnlearnInputs, model, original, parts: Parts, forget: ForgetSet, tmp: Path,
           front_end=None) -> Dict:
     """The model (its front-end back in) and a config.yaml that ESPnet loads
     unchanged; with --keep_derived_data, the forget ids and the adversarial examples."""
@@ -497,19 +334,17 @@ def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: Fo
                             "num_forget_utts": len(forget), "requests_served": served}
     with open(tmp / "config.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(conf, f, sort_keys=False, allow_unicode=True)
-    # The source's reference figures and training importance (numbers only)
-    # go along: a later request served from this model stops at the same
-    # 'auto' target and can dampen.
-    for name in ("reference_stats.json", IMPORTANCE_FILE):
-        if (inputs.model_file.parent / name).is_file():
-            shutil.copy(inputs.model_file.parent / name, tmp / name)
+    # The source's reference figures (numbers only) go along: a later
+    # request served from this model stops at the same 'auto' target.
+    if (inputs.model_file.parent / "reference_stats.json").is_file():
+        shutil.copy(inputs.model_file.parent / "reference_stats.json", tmp / "reference_stats.json")
     if not (inputs.model_file.parent / "reference_stats.json").is_file():
         reference = log_reference(inputs.model_file.parent)  # a model trained elsewhere: its log's figures
         if reference is not None:
             (tmp / LOG_REFERENCE_FILE).write_text(json.dumps(reference, indent=2) + "\n", encoding="utf-8")
     # The training statistics less this request's utterances: a later request
     # from this model starts from statistics without them.
-    statistics = r.statistics
+    statistics = parts.statistics
     source_statistics = inputs.model_file.parent / layer_statistics.STATISTICS_FILE
     if statistics is None and source_statistics.is_file():
         statistics = remaining_statistics(original, forget, inputs.model_file.parent)
@@ -523,7 +358,8 @@ def _save(opts, inputs: UnlearnInputs, model, original, r: Retention, forget: Fo
         derived = tmp / "derived"
         derived.mkdir()
         (derived / "forget.ids").write_text("".join(u + "\n" for u in forget.utts), encoding="utf-8")
-        if r.adv is not None:
-            torch.save({"speech": [s.cpu() for s in r.adv.speech], "labels": r.adv.labels.cpu(),
-                        "targets": r.adv.targets, "sources": r.adv.sources}, derived / "adversarial.pt")
+        adv = parts.adversarial_set
+        if adv is not None:
+            torch.save({"speech": [s.cpu() for s in adv.speech], "labels": adv.labels.cpu(),
+                        "targets": adv.targets, "sources": adv.sources}, derived / "adversarial.pt")
     return hyper

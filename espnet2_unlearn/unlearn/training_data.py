@@ -1,5 +1,5 @@
-"""What the commands that record statistics of a model's training data once
-(bin/train_importance.py, bin/train_statistics.py) share: their options, and
+"""What a command that records statistics of a model's training data once
+(bin/train_statistics.py) needs: its options, and
 reading the model and its training utterances through ESPnet's iterator and
 the model's own preprocessing."""
 

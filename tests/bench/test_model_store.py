@@ -12,9 +12,9 @@ import model_store  # noqa: E402
 
 
 def test_the_module_closure_follows_imports_into_the_package():
-    files = {str(p.relative_to(ROOT)) for p in model_store.module_closure(["espnet2_unlearn.bin.train_importance"], ROOT)}
-    assert "espnet2_unlearn/bin/train_importance.py" in files
-    assert "espnet2_unlearn/unlearn/dampening.py" in files  # imported by name from espnet2_unlearn.unlearn
+    files = {str(p.relative_to(ROOT)) for p in model_store.module_closure(["espnet2_unlearn.bin.train_statistics"], ROOT)}
+    assert "espnet2_unlearn/bin/train_statistics.py" in files
+    assert "espnet2_unlearn/unlearn/training_data.py" in files  # imported by name from espnet2_unlearn.unlearn
     assert "espnet2_unlearn/unlearn/__init__.py" in files
     assert "espnet2_unlearn/bin/purge.py" not in files
 

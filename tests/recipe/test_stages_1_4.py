@@ -42,7 +42,7 @@ def test_token_list_and_model_files(trained):
     assert (d / "data/token_list").read_text().split() == ["angry", "happy", "neutral", "sad", "<unk>"]
     exp = d / "exp/ser_tiny"
     for name in ("config.yaml", "valid.acc.best.pth", "train.loss.ave.pth", "valid.acc.ave.pth", "train.log",
-                 "images", "reference_stats.json", "train_importance.pth"):
+                 "images", "reference_stats.json", "train_statistics.pth"):
         assert (exp / name).exists(), name
     stats = json.loads((exp / "reference_stats.json").read_text())
     assert set(stats["sets"]) == {"heldout", "valid"}
@@ -211,7 +211,7 @@ def test_stage_4_with_skip_train_keeps_the_model_and_computes_what_lies_beside_i
     exp = d / "exp/ser_tiny"
     model = (exp / "train.loss.ave.pth").read_bytes()
     train_log = (exp / "train.log").read_text()
-    derived = ["reference_stats.json", "train_importance.pth", "train_statistics.pth"]
+    derived = ["reference_stats.json", "train_statistics.pth"]
     for name in derived:
         (exp / name).unlink()
     shutil.rmtree(exp / "decode_train.loss.ave")

@@ -40,7 +40,7 @@ def test_options_from_the_parsed_arguments_and_the_recorded_hyperparameters():
 
 
 def test_the_checks_use_the_declared_choices_and_bounds():
-    assert inputs.CHOICES["forget_loss"] == ("relabel", "targeted", "ascent", "nearest_adv", "heldout_losses", "none")
+    assert inputs.CHOICES["forget_loss"] == ("relabel", "targeted", "heldout_losses", "ascent", "none")
     assert inputs.BOUNDS["projection_energy"] == {"low": 0, "inclusive": False, "high": 1, "integer": False}
     assert inputs.BOUNDS["max_steps"]["integer"] and inputs.BOUNDS["adv_weight"]["inclusive"]
 

@@ -8,7 +8,8 @@ import torch
 
 from espnet2_unlearn.model_calls import logits_of, pad
 from espnet2_unlearn.unlearn.options import UnlearnOptions
-from espnet2_unlearn.unlearn.runner import build_retention, score, scored, unreached_message, update_until_target
+from espnet2_unlearn.unlearn.parts import build_parts
+from espnet2_unlearn.unlearn.runner import score, scored, unreached_message, update_until_target
 from espnet2_unlearn.unlearn.stopping import LossReference, StopRule, ks_critical
 from tiny_model import tiny_forget_set, tiny_model
 
@@ -21,16 +22,16 @@ def options(**kw):
 
 def run_steps(args):
     """Five Adam steps (no stopping) from the same model; returns the
-    model before, after, the elastic weights, the saliency mask and the step log."""
+    model before, after, the elastic weights and the step log."""
     model, forget = tiny_model(), tiny_forget_set(n=8)
     original = copy.deepcopy(model).eval().requires_grad_(False)
-    retention = build_retention(args, model, original, forget, range(4))
+    parts = build_parts(args, model, original, forget, range(4))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     acc, med = score(model, forget.speech, forget.labels)
-    steps, _, _, _, log, _ = update_until_target(args, model, optimizer, None, forget, retention,
+    steps, _, _, _, log, _ = update_until_target(args, model, optimizer, None, forget, parts,
                                               StopRule("acc", -1.0, args.max_steps), acc, med)
     assert steps == args.max_steps
-    return original, model, retention.weights, retention.mask, log
+    return original, model, getattr(parts.term("elastic"), "weights", None), log  # None: elastic off
 
 
 def movement(original, model, weights, high: bool):
@@ -80,17 +81,6 @@ def test_batched_scoring_equals_one_utterance_at_a_time(tmp_path):
     assert med == pytest.approx(float(losses.median()), abs=1e-6)
 
 
-def test_saliency_mask_keeps_the_other_weights_exactly_where_they_were():
-    original, model, _, mask, _ = run_steps(options(saliency_fraction=0.2, elastic_weight=0.0))
-    before, after = dict(original.named_parameters()), dict(model.named_parameters())
-    for name, keep in mask.items():
-        # the most important 20 % of each tensor (at least one weight)
-        assert int(keep.sum()) == max(1, -(-keep.numel() * 2 // 10))
-        assert torch.equal(after[name][~keep], before[name][~keep])
-    moved = torch.cat([(after[n] - before[n])[m].abs().flatten() for n, m in mask.items()])
-    assert float(moved.mean()) > 1e-4
-
-
 def test_the_distribution_rule_stops_once_the_losses_look_held_out():
     """heldout_losses trains each forget loss towards the held-out loss of its
     rank; the Kolmogorov-Smirnov rule stops when the two no longer differ."""
@@ -100,13 +90,13 @@ def test_the_distribution_rule_stops_once_the_losses_look_held_out():
     reference = LossReference(levels, tuple(0.5 + 2.0 * q for q in levels), 200, "test losses")
     args = options(forget_loss="heldout_losses", stop_metric="distribution", adv_weight=0.0, elastic_weight=0.0,
                    max_steps=300, batch_size=40)
-    retention = build_retention(args, model, original, forget, range(4), loss_reference=reference)
+    parts = build_parts(args, model, original, forget, range(4), loss_reference=reference)
     target = ks_critical(len(forget), reference.num_utts, 0.5)
     rule = StopRule("distribution", target, args.max_steps, reference)
     acc, med, losses = scored(model, forget.speech, forget.labels)
     assert rule.distance(losses) > target  # an untrained model's losses sit near log 4
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    steps, acc, med, reached, log, losses = update_until_target(args, model, optimizer, None, forget, retention,
+    steps, acc, med, reached, log, losses = update_until_target(args, model, optimizer, None, forget, parts,
                                                                 rule, acc, med, losses=losses)
     assert reached and 0 < steps < args.max_steps
     assert log[-1]["forget_loss_distance"] == pytest.approx(rule.distance(losses)) and rule.distance(losses) <= target

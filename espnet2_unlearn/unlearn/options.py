@@ -103,6 +103,8 @@ class UnlearnOptions:
     step_relax_patience: int = option(
         0, "steps at the largest learning rate with the forget accuracy unchanged (the projected steps move no "
         "prediction) before the projection protects less (update_transform projection; 0: never)", low=0, integer=True)
+    step_relax_restart: bool = option(False, "once the projection is relaxed, the learning rate starts again "
+                                      "from where it began (false: it stays at the largest)", parse=str2bool)
     allow_unreached: bool = option(False, "publish a model that stopped at --max_steps short of its target "
                                    "(default: the run fails, its output kept as <output_dir>.unreached)",
                                    parse=str2bool, hyper=False)

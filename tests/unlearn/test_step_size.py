@@ -101,3 +101,17 @@ def test_under_the_distribution_rule_the_distance_is_the_progress_and_its_stall_
     for step, acc, distance in [(5, 0.8, 0.33), (6, 0.9, 0.32), (7, 0.7, 0.34)]:
         growth.after_step(step, acc, 0.0, distance)
     assert growth.relaxed_at == [7] and relaxer.left == 0
+
+
+def test_a_relaxation_can_restart_the_rate_where_it_began():
+    opt = optimiser()
+    relaxer = Relaxer(2)
+    growth = StepGrowth(opt, None, "distribution", 2.0, patience=1, max_factor=4.0, relaxers=[relaxer],
+                        relax_patience=2, relax_restart=True)
+    growth.after_step(1, 0.9, 0.0, 0.40)
+    for step in range(2, 6):  # no new low: x2 at steps 2 and 3, then 2 still steps at x4 relax
+        growth.after_step(step, 0.9, 0.0, 0.41)
+    assert growth.grown_at == [2, 3] and growth.relaxed_at == [5]
+    assert abs(opt.param_groups[0]["lr"] - 1e-3) < 1e-12 and growth.factor == 1.0
+    growth.after_step(6, 0.9, 0.0, 0.41)  # and it may grow again from there
+    assert growth.grown_at == [2, 3, 6] and abs(opt.param_groups[0]["lr"] - 2e-3) < 1e-12

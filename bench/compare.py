@@ -28,6 +28,7 @@ import argparse
 import json
 import math
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -334,7 +335,7 @@ def main():
         what = (f"`conf/unlearn.yaml` with `{args.unlearn_args}` ({args.name})" if args.name
                 else "the default `conf/unlearn.yaml`")
         header = [f"# Benchmark: {what} against gold retraining and the baselines", "",
-                  f"Made by `python bench/compare.py {' '.join(sys.argv[1:])}` in the recipe directory after "
+                  f"Made by `python bench/compare.py {shlex.join(sys.argv[1:])}` in the recipe directory after "
                   "`./run.sh --stop_stage 4`. Each table: one row per method, the mean over the forget sets and "
                   "the half-width of its 95 % t-interval (none with one run; wide with two); times in seconds; "
                   "speed-ups are gold's time over the method's, compute and process (README, docs/design.md "

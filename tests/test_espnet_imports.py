@@ -31,3 +31,19 @@ def test_what_was_deferred_or_hidden_still_works_when_asked_for():
             "or bool(__import__('transformers').__version__))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "cleaned: I HAVE THREE DOGS" in out and "transformers: True" in out and "typeguard restored: True" in out
+
+
+def test_a_decoding_job_loads_the_model_without_them(tmp_path):
+    """decode_sets imports ESPnet's inference class only once it has a model
+    to load: that import must be the lean one too."""
+    from small_recipe import EXP, make_small_recipe
+
+    d = make_small_recipe(tmp_path / "recipe")
+    code = ("import sys\n"
+            "from espnet2_unlearn.bin import decode_sets\n"
+            f"decode_sets.main(['--model_dir', '{EXP}', '--model_file', 'train.loss.ave.pth', "
+            "'--output_dir', 'out', 'train=dump/fbank/train'])\n"
+            f"print('imported:', *(m for m in {HEAVY!r} if sys.modules.get(m) is not None))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=d).stdout
+    assert out.splitlines()[-1] == "imported:"
+    assert (d / "out/train/prediction/text").read_text().count("\n") == 36

@@ -88,7 +88,7 @@ def main(argv=None) -> None:
         sys.exit(f"decode_sets: {args.model_dir / args.model_file} does not exist; model files in "
                  f"{args.model_dir}: {' '.join(present) or 'none'}")
 
-    from espnet2.bin.cls_inference import Classification
+    from espnet2_unlearn.espnet_imports import Classification
 
     torch.manual_seed(0)
     classifier = Classification(args.model_dir / "config.yaml", args.model_dir / args.model_file,

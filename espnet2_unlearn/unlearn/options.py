@@ -83,6 +83,9 @@ class UnlearnOptions:
                                    "beside the source model)", choices=("none", "projection"))
     projection_energy: float = option(0.95, "share of the remaining data's input energy per layer that "
                                       "projection protects, in (0, 1]", low=0, inclusive=False, high=1)
+    projection_relax_factor: float = option(2.0, "each relaxation of the projection (--step_relax_patience) "
+                                            "multiplies the unprotected share by this (2: 0.95 -> 0.9 -> 0.8)",
+                                            low=1, inclusive=False)
     # stopping and the step size
     forget_target: Union[str, float] = option(
         "auto", "Stop when the forget set's accuracy is at or below this (or its median loss at or above it, with "

@@ -38,7 +38,7 @@ def projection(b) -> ProjectedUpdate:
     with b.phases("statistics"):
         statistics = remaining_statistics(b.original, b.forget, b.model_dir)
     transform = ProjectedUpdate(b.model, protected_bases(statistics, b.opts.projection_energy), statistics,
-                                b.opts.projection_energy)
+                                b.opts.projection_energy, b.opts.projection_relax_factor)
     logging.info("projection: protected dimensions per layer " + ", ".join(
         f"{n} {k}/{d}" for n, (k, d) in transform.dims().items()))
     return transform

@@ -42,7 +42,7 @@ def test_token_list_and_model_files(trained):
     assert (d / "data/token_list").read_text().split() == ["angry", "happy", "neutral", "sad", "<unk>"]
     exp = d / "exp/ser_tiny"
     for name in ("config.yaml", "valid.acc.best.pth", "train.loss.ave.pth", "valid.acc.ave.pth", "train.log",
-                 "images", "reference_stats.json", "train_statistics.pth"):
+                 "reference_stats.json", "train_statistics.pth"):
         assert (exp / name).exists(), name
     stats = json.loads((exp / "reference_stats.json").read_text())
     assert set(stats["sets"]) == {"heldout", "valid"}

@@ -65,3 +65,16 @@ def test_relaxing_protects_less_energy_down_to_nothing():
     assert energies == [0.9, 0.8, 0.6, 0.2, 0.0]
     assert dims == sorted(dims, reverse=True) and dims[-1] == 0 and dims[0] > dims[-2]
     assert ProjectedUpdate(model, protected_bases(stats, 0.95)).relax() is None  # without statistics: nothing to relax
+
+
+def test_a_smaller_relax_factor_frees_less_at_each_relaxation():
+    torch.manual_seed(0)
+    model = TwoLayers()
+    rows = (torch.randn(300, 7) * torch.tensor([8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.1])).double()
+    stats = {"layers": {"lin": {"inputs": rows.T @ rows}}}
+    gentle = ProjectedUpdate(model, protected_bases(stats, 0.95), stats, 0.95, relax_factor=1.5)
+    gentle.relax()
+    assert round(gentle.energy, 6) == 0.925
+    halving = ProjectedUpdate(model, protected_bases(stats, 0.95), stats, 0.95)
+    halving.relax()
+    assert gentle.dims()["lin"][0] >= halving.dims()["lin"][0]

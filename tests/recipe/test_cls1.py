@@ -1,5 +1,5 @@
 """unlearn.sh on models as ESPnet's cls1 template makes them
-(tests/recipe/cls1_recipe.sh): raw waveforms through the default front-end,
+(bench/cls1_recipe.sh): raw waveforms through the default front-end,
 global_mvn or utterance_mvn, or an SSL front-end, <blank> and <unk> in the
 token list, valid.acc.best.pth, with the default conf/unlearn.yaml."""
 
@@ -66,7 +66,7 @@ def cls1_recipe(tiny_recipe, base: Path, normalize: str, config: str = None, env
     d, _ = tiny_recipe
     (base / "train_cls1.yaml").write_text(config or cls1_config())
     out = base / "cls1"
-    run(f"bash {ROOT}/tests/recipe/cls1_recipe.sh {d}/data {out} {normalize} {base}/train_cls1.yaml", env=env)
+    run(f"bash {ROOT}/bench/cls1_recipe.sh {d}/data {out} {normalize} {base}/train_cls1.yaml", env=env)
     for name in ("utils", "path.sh", "cmd.sh"):
         (out / name).symlink_to(ROOT / name)
     shutil.copytree(ROOT / "conf", out / "conf")

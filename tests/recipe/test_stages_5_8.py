@@ -262,27 +262,30 @@ def test_id_file_and_bad_requests(recipe):
     assert model_hashes(recipe) == before
 
 
-def test_gold_is_keyed_by_the_content_of_the_forget_list(recipe):
-    train = sorted(read_table(recipe / "data/train/utt2spk"))
+def test_gold_is_keyed_by_the_content_of_the_forget_list(served, tmp_path):
+    # On a copy of the served recipe: its request's gold model is there already.
+    recipe = copy_recipe(served["recipe"], tmp_path / "recipe")
+    first = sorted(read_table(recipe / "data/forget_rand10_seed0/utt2spk"))
+    first_gold = recipe / f"exp/gold_ser_tiny_{content_key(first)}"
+    first_model = (first_gold / "train.loss.ave.pth").read_bytes()
     stage7 = f"./run.sh --stage 7 --stop_stage 7 {TINY_DATA} --tag tiny --baselines '' --forget_list forget.ids"
-    (recipe / "forget.ids").write_text("".join(u + "\n" for u in train[:4]))
-    run(f"{STAGE5} --forget_list forget.ids --unlearn_tag first", cwd=recipe)
-    run(f"{stage7} --unlearn_tag first", cwd=recipe)
+    # The same utterances under another name and order: the gold model is reused.
+    (recipe / "forget.ids").write_text("".join(u + "\n" for u in reversed(first)))
+    run(f"{STAGE5} --forget_list forget.ids --unlearn_tag again", cwd=recipe)
+    proc = run(f"{stage7} --unlearn_tag again", cwd=recipe)
+    assert f"{first_gold.name} (forget key" in proc.stdout and "exists: kept" in proc.stdout
     # Same name, other utterances: a gold model of its own, the first one untouched.
-    (recipe / "forget.ids").write_text("".join(u + "\n" for u in train[4:8]))
-    run(f"{STAGE5} --forget_list forget.ids --unlearn_tag second", cwd=recipe)
-    proc = run(f"{stage7} --unlearn_tag second", cwd=recipe)
-    golds = sorted(p.name for p in (recipe / "exp").glob("gold_ser_tiny_*") if p.is_dir() and "_stats" not in p.name)
-    assert golds == sorted(f"gold_ser_tiny_{content_key(train[a:b])}" for a, b in ((0, 4), (4, 8)))
+    other = [u for u in sorted(read_table(recipe / "data/train/utt2spk")) if u not in first][:4]
+    (recipe / "forget.ids").write_text("".join(u + "\n" for u in other))
+    run(f"{STAGE5} --forget_list forget.ids --unlearn_tag other", cwd=recipe)
+    proc = run(f"{stage7} --unlearn_tag other", cwd=recipe)
     assert "exists: kept" not in proc.stdout
-    second = json.loads((recipe / "exp/unlearn_second/eval/metrics.json").read_text())
-    assert second["models"]["gold"]["forget"]["num_utts"] == 4
-    # The same utterances again, under another name and order: the gold model is reused.
-    (recipe / "again.ids").write_text("".join(u + "\n" for u in reversed(train[4:8])))
-    run(f"{STAGE5} --forget_list again.ids --unlearn_tag third", cwd=recipe)
-    proc = run(f"./run.sh --stage 7 --stop_stage 7 {TINY_DATA} --tag tiny --baselines '' --forget_list again.ids "
-               "--unlearn_tag third", cwd=recipe)
-    assert f"gold_ser_tiny_{content_key(train[4:8])} (forget key" in proc.stdout and "exists: kept" in proc.stdout
+    golds = {f"gold_ser_tiny_{content_key(ids)}" for ids in (first, other)}
+    # (beside them, their statistics and the served request's reference seeds)
+    assert golds == {p.name for p in (recipe / "exp").glob("gold_ser_tiny_*") if p.name.count("_") == 3}
+    assert (first_gold / "train.loss.ave.pth").read_bytes() == first_model
+    metrics = json.loads((recipe / "exp/unlearn_other/eval/metrics.json").read_text())
+    assert metrics["models"]["gold"]["forget"]["num_utts"] == 4
 
 
 def test_unknown_baseline(recipe):

@@ -112,7 +112,9 @@ def main(argv=None) -> None:
     missing = [str(f) for f in lists.values() if not f.exists()]
     if missing:
         sys.exit(f"cls1 bench: no forget list {' '.join(missing)} (bench/compare.py makes them)")
+    output = args.output.resolve() if args.output else None
     recipe = build(args.workdir, args.data, args.max_epoch)
+    os.chdir(recipe)  # the model's config names its statistics file relative to the recipe
     text = read_table(recipe / "dump/raw/train/text")
     test_ref = read_table(recipe / "dump/raw/test/text")
     test_utts = sorted(test_ref)
@@ -158,8 +160,8 @@ def main(argv=None) -> None:
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     report_text = "\n".join(lines) + "\n"
     print(report_text)
-    if args.output:
-        args.output.write_text(report_text)
+    if output:
+        output.write_text(report_text)
 
 
 if __name__ == "__main__":

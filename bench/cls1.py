@@ -113,6 +113,7 @@ def main(argv=None) -> None:
     if missing:
         sys.exit(f"cls1 bench: no forget list {' '.join(missing)} (bench/compare.py makes them)")
     output = args.output.resolve() if args.output else None
+    start = Path.cwd()
     recipe = build(args.workdir, args.data, args.max_epoch)
     os.chdir(recipe)  # the model's config names its statistics file relative to the recipe
     text = read_table(recipe / "dump/raw/train/text")
@@ -142,7 +143,7 @@ def main(argv=None) -> None:
         bar = "met" if acc["low"] >= -2 else "not met" if acc["high"] < -2 else "not resolved"
         rows.append([s, len(ids), report["steps"], "yes" if report["target"]["reached"] else "no",
                      " ".join(str(x) for x in report.get("projection_relaxed_at") or []) or "-",
-                     report.get("projection_energy_final"),
+                     f"{report['projection_energy_final']:.2f}" if report.get("projection_energy_final") else "-",
                      f"{100 * sum(h == text[u] for h, u in zip(forget_before, ids)) / len(ids):.0f} → "
                      f"{100 * sum(h == text[u] for h, u in zip(forget_after, ids)) / len(ids):.0f}",
                      f"{100 * report['target']['value']:.0f}" if report["target"].get("metric") == "acc"
@@ -151,7 +152,7 @@ def main(argv=None) -> None:
 
     cmd = shlex.join(["python", "bench/cls1.py", *(argv if argv is not None else sys.argv[1:])])
     before_acc = 100 * sum(h == test_ref[u] for h, u in zip(original["test"], test_utts)) / len(test_utts)
-    lines = [f"Made by `{cmd}` in the recipe directory. The cls1-style model: {recipe / EXP}/{MODEL}, "
+    lines = [f"Made by `{cmd}` in the recipe directory. The cls1-style model: {os.path.relpath(recipe / EXP, start)}/{MODEL}, "
              f"{yaml.safe_load((recipe / EXP / 'config.yaml').read_text())['max_epoch']} epochs, test accuracy {before_acc:.1f} on {len(test_utts)} utterances. Unlearning: conf/unlearn.yaml"
              + (f" with `{args.unlearn_args}`" if args.unlearn_args else "") + ".", "",
              "| set | utts | steps | target reached | relaxed after step | projection energy at the end | "

@@ -107,6 +107,7 @@ def main(argv=None) -> None:
     from espnet2_unlearn.data.forget_list import read_forget_ids
     from espnet2_unlearn.data.kaldi_dir import read_table
     from espnet2_unlearn.metrics.bootstrap import format_interval, paired_difference
+    from espnet2_unlearn.metrics.comparison import within
 
     lists = {s: Path(f"data/bench/forget_{s}").resolve() for s in args.sets}
     missing = [str(f) for f in lists.values() if not f.exists()]
@@ -119,7 +120,9 @@ def main(argv=None) -> None:
     text = read_table(recipe / "dump/raw/train/text")
     test_ref = read_table(recipe / "dump/raw/test/text")
     test_utts = sorted(test_ref)
-    original = {"test": predictions(recipe, recipe / EXP, MODEL, "dump/raw/test/wav.scp", test_utts)}
+    refs = [test_ref[u] for u in test_utts]
+    before_ok = [h == r for h, r in zip(predictions(recipe, recipe / EXP, MODEL, "dump/raw/test/wav.scp", test_utts),
+                                        refs)]
 
     rows = []
     for s, forget in lists.items():
@@ -135,12 +138,10 @@ def main(argv=None) -> None:
         forget_before = predictions(recipe, recipe / EXP, MODEL, "dump/raw/train/wav.scp", ids)
         forget_after = predictions(recipe, out, "unlearned.pth", "dump/raw/train/wav.scp", ids)
         test_after = predictions(recipe, out, "unlearned.pth", "dump/raw/test/wav.scp", test_utts)
-        refs = [test_ref[u] for u in test_utts]
         after_ok = [h == r for h, r in zip(test_after, refs)]
-        before_ok = [h == r for h, r in zip(original["test"], refs)]
         acc = paired_difference(after_ok, before_ok, seed=0)
         uar = paired_difference(after_ok, before_ok, seed=0, refs=refs)
-        bar = "met" if acc["low"] >= -2 else "not met" if acc["high"] < -2 else "not resolved"
+        bar = within(acc, -2, float("inf"))
         rows.append([s, len(ids), report["steps"], "yes" if report["target"]["reached"] else "no",
                      " ".join(str(x) for x in report.get("projection_relaxed_at") or []) or "-",
                      f"{report['projection_energy_final']:.2f}" if report.get("projection_energy_final") else "-",
@@ -151,7 +152,7 @@ def main(argv=None) -> None:
                      format_interval(acc), format_interval(uar), bar, f"{report['compute_time_s']:.0f}"])
 
     cmd = shlex.join(["python", "bench/cls1.py", *(argv if argv is not None else sys.argv[1:])])
-    before_acc = 100 * sum(h == test_ref[u] for h, u in zip(original["test"], test_utts)) / len(test_utts)
+    before_acc = 100 * sum(before_ok) / len(before_ok)
     lines = [f"Made by `{cmd}` in the recipe directory. The cls1-style model: {os.path.relpath(recipe / EXP, start)}/{MODEL}, "
              f"{yaml.safe_load((recipe / EXP / 'config.yaml').read_text())['max_epoch']} epochs, test accuracy {before_acc:.1f} on {len(test_utts)} utterances. Unlearning: conf/unlearn.yaml"
              + (f" with `{args.unlearn_args}`" if args.unlearn_args else "") + ".", "",

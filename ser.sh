@@ -305,6 +305,19 @@ collect_stats() {
   mv "${tmp}" "${stats_dir}"
 }
 
+# The statistics of the retain set (gold, reference models): those of the
+# training set less the left-out utterances' features, when the features go
+# into the model as they are; otherwise collected anew by the source's front-end.
+retain_stats() {
+  if grep -q '^frontend: null' "${retrain_config}"; then
+    ${python} -m espnet2_unlearn.bin.retain_stats --train_stats_dir "${ser_stats_dir}" \
+      --feats_scp "${feats_dir}/${train_set}/feats.scp" --retain_dir "${retain_dir}" --output_dir "$1" \
+      || die "cannot derive the statistics of ${retain_dir} from ${ser_stats_dir}"
+  else
+    collect_stats "${retain_dir}" "$1" "${retrain_config}"
+  fi
+}
+
 # Trains with ESPnet's cls_train through $cuda_cmd; the log is EXP_DIR/train.log:
 # train_ser TRAIN_DIR STATS_DIR EXP_DIR CONFIG NORMALIZE [more cls_train options]
 train_ser() {
@@ -479,7 +492,7 @@ train_gold() {
   log "Gold standard: retraining ${ser_exp}'s config on ${retain_dir} (${num_retain} utterances) -> ${gold_exp}"
   rm -rf "${gold_exp}" "${gold_exp}_stats"
   start=$(date +%s.%N)
-  collect_stats "${retain_dir}" "${gold_exp}_stats" "${retrain_config}"
+  retain_stats "${gold_exp}_stats"
   train_ser "${retain_dir}" "${gold_exp}_stats" "${gold_exp}" "${retrain_config}" "${retrain_normalize}"
   need_model "${gold_exp}" "${inference_model}"
   cp "${retrain_config}" "${gold_exp}/retrain_config.yaml"
@@ -498,7 +511,7 @@ train_references() {
   # A model that served earlier requests was trained on more than its retain set and the forget set.
   [ "${num_excluded}" -eq "${num_forget}" ] || die "--reference_seeds: ${ser_exp} has served earlier requests (${num_excluded} utterances left out in all, ${num_forget} in this one): its 'in' models cannot be retrained; train them from the model those requests started from"
   # A restored gold may lack the shapes of its retain set: made again (the same numbers).
-  [ -f "${gold_exp}_stats/train/speech_shape" ] || collect_stats "${retain_dir}" "${gold_exp}_stats" "${retrain_config}"
+  [ -f "${gold_exp}_stats/train/speech_shape" ] || retain_stats "${gold_exp}_stats"
   for k in ${reference_seeds}; do
     [[ "${k}" =~ ^[0-9]+$ ]] || die "--reference_seeds: '${k}' is not a seed (a non-negative integer)"
     train_reference "${ser_exp}_seed${k}" "${feats_dir}/${train_set}" "${ser_stats_dir}" "${k}"

@@ -28,6 +28,15 @@ class LabelObjective:
         logits = logits_in_chunks(model, [forget.speech[i] for i in idx])
         return forget_loss(logits, forget.labels[idx], self.relabels[idx], self.mode)
 
+    def pending(self, forget: ForgetSet, predictions: torch.Tensor) -> torch.Tensor:
+        """(n,) True where the prediction is not yet the one this objective
+        asks for: its target label (a soft target's most probable class),
+        or, for ascent, still the true label."""
+        if self.mode == "ascent":
+            return predictions == forget.labels
+        wanted = self.relabels if self.relabels.dim() == 1 else self.relabels.argmax(-1)
+        return predictions != wanted
+
 
 @torch.no_grad()
 def _source_probs(b) -> torch.Tensor:

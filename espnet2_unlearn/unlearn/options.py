@@ -59,6 +59,9 @@ class UnlearnOptions:
         "utterance towards the held-out loss of its rank, from reference_stats.json: the forget set's losses trained "
         "to look held out), gradient ascent on the true label, or no forget term",
         choices=("relabel", "targeted", "heldout_losses", "ascent", "none"))
+    forget_batch: str = option("random", "the forget utterances of each step's batch (forget_batches.py): random, "
+                               "or pending: those not yet predicted as the objective asks first, filled up at "
+                               "random", choices=("random", "pending"))
     kept_target: str = option("hard", "targeted relabeling: the labels it keeps are trained on as they are (hard) "
                               "or towards the confidence of a held-out utterance (heldout, from "
                               "reference_stats.json)", choices=("hard", "heldout"))

@@ -14,8 +14,9 @@ import resource
 import shutil
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, NamedTuple, Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
@@ -25,6 +26,7 @@ from espnet2_unlearn.lock import Busy, exclusive
 from espnet2_unlearn.data.forget_list import content_key, served_requests
 from espnet2_unlearn.model_calls import batched_logits
 from espnet2_unlearn.unlearn.adversarial import max_distance
+from espnet2_unlearn.unlearn.forget_batches import FORGET_BATCHES
 from espnet2_unlearn.unlearn.forget_set import ForgetSet
 from espnet2_unlearn.unlearn.front_end import attached, fine_tuned_keys
 from espnet2_unlearn.unlearn.inputs import UnlearnError, UnlearnInputs
@@ -70,15 +72,23 @@ def unreached_message(report: Dict, opts, marked: Path) -> str:
             + ", or publish such a model with --allow_unreached true")
 
 
+class Scores(NamedTuple):
+    accuracy: float  # on the true labels
+    median_loss: float
+    losses: np.ndarray  # per utterance
+    predictions: torch.Tensor  # per utterance
+
+
 @torch.no_grad()
-def scored(model, speech: List[torch.Tensor], labels: torch.Tensor):
-    """Accuracy on the true labels, median per-utterance loss and the losses
-    themselves, in eval mode, in batches of equal length (the same as one
+def scored(model, speech: List[torch.Tensor], labels: torch.Tensor) -> Scores:
+    """The forget set scored in eval mode, in padded batches (the same as one
     utterance at a time, as espnet2.bin.cls_inference scores:
     model_calls.batched_logits)."""
     logits = batched_logits(model, speech)
     losses = F.cross_entropy(logits, labels, reduction="none")
-    return float((logits.argmax(-1) == labels).float().mean()), float(losses.median()), losses.cpu().numpy()
+    predictions = logits.argmax(-1)
+    return Scores(float((predictions == labels).float().mean()), float(losses.median()), losses.cpu().numpy(),
+                  predictions)
 
 
 def score(model, speech: List[torch.Tensor], labels: torch.Tensor):
@@ -159,7 +169,7 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     first_call = process_age_s()  # the start-up bar: process start to the first model call
     rule = StopRule(opts.stop_metric, inputs.target, opts.max_steps, inputs.loss_reference)
     with phases("first_scoring"):
-        acc0, loss0, losses0 = scored(model, forget.speech, forget.labels)
+        acc0, loss0, losses0, predictions0 = scored(model, forget.speech, forget.labels)
     logging.info(f"before: forget accuracy {acc0:.3f}, median loss {loss0:.3f}"
                  + (f", distance to the held-out losses {rule.distance(losses0):.3f}" if rule.reference else "")
                  + f"; target {opts.stop_metric} {inputs.target:.3f} ({inputs.target_note})")
@@ -174,7 +184,7 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
     growth = StepGrowth(optimizer, scheduler, opts.stop_metric, opts.step_growth, opts.step_patience,
                         opts.step_growth_max, parts.transforms, opts.step_relax_patience, opts.step_relax_restart)
     steps, acc, med, reached, step_log, losses = update_until_target(
-        opts, model, optimizer, scheduler, forget, parts, rule, acc0, loss0, phases, growth, losses0)
+        opts, model, optimizer, scheduler, forget, parts, rule, acc0, loss0, phases, growth, losses0, predictions0)
     compute = time.perf_counter() - t0
     logging.info(f"{'reached the target' if reached else 'stopped at max_steps'} after {steps} steps, "
                  f"{compute:.2f} s")
@@ -258,13 +268,20 @@ def _gradients(model, losses: Dict[str, torch.Tensor], fixed: Dict[str, Dict[str
 
 
 def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, parts: Parts, rule: StopRule, acc, med,
-                        phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None, losses=None):
+                        phases: Optional[Phases] = None, growth: Optional[StepGrowth] = None, losses=None,
+                        predictions: Optional[torch.Tensor] = None):
     """Steps until the stop rule is met or max_steps: each step the forget
-    objective on a batch of forget utterances and every retention term, one
-    optimiser step, then every update transform.  Returns (steps, forget
+    objective on a batch of forget utterances (--forget_batch: which ones)
+    and every retention term, one optimiser step, then every update
+    transform.  predictions: the forget set's before the first step (None:
+    scored here when the batch choice reads them).  Returns (steps, forget
     accuracy, median loss, reached, per-step log, per-utterance losses)."""
     phases = phases or Phases()
     generator = torch.Generator().manual_seed(opts.seed)
+    choose = FORGET_BATCHES[opts.forget_batch]
+    reads_predictions = opts.forget_batch != "random" and parts.objective is not None
+    if reads_predictions and predictions is None:
+        predictions = scored(model, forget.speech, forget.labels).predictions
     # Dropout on (train) or off (eval) during the updates; off keeps the
     # adversarial examples where theta0 labelled them.
     model.train(opts.update_mode == "train")
@@ -273,7 +290,9 @@ def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, pa
     while not reached and steps < opts.max_steps:
         steps += 1
         with phases("steps"):
-            idx = torch.randperm(len(forget), generator=generator)[: opts.batch_size]
+            pending = (parts.objective.pending(forget, predictions) if reads_predictions
+                       else torch.ones(len(forget), dtype=torch.bool))
+            idx = choose(generator, opts.batch_size, pending)
             terms, losses, fixed = {}, {}, {}
             if parts.objective is not None:
                 losses["forget"] = parts.objective.loss(model, forget, idx)
@@ -298,7 +317,7 @@ def update_until_target(opts, model, optimizer, scheduler, forget: ForgetSet, pa
             if scheduler is not None:
                 scheduler.step()
         with phases("scoring"):
-            acc, med, losses = scored(model, forget.speech, forget.labels)
+            acc, med, losses, predictions = scored(model, forget.speech, forget.labels)
         reached = rule.reached(acc, med, losses)
         distance = rule.distance(losses) if rule.reference else None
         if growth is not None and not reached:

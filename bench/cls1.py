@@ -81,14 +81,11 @@ def predictions(recipe: Path, model_dir: Path, model_file: str, scp: str, utts):
     import torch
 
     from espnet2_unlearn.data.kaldi_dir import read_table
-    from espnet2_unlearn.model_calls import batched_logits
-    from espnet2_unlearn.model_file import load_model
+    from espnet2_unlearn.model_file import predicted_tokens
 
-    model, args = load_model(model_dir / "config.yaml", model_dir / model_file)
     wavs = read_table(recipe / scp)
-    speech = [torch.from_numpy(soundfile.read(wavs[u], dtype="float32")[0]) for u in utts]
-    with torch.no_grad():
-        return [args.token_list[i] for i in batched_logits(model, speech).argmax(-1).tolist()]
+    return predicted_tokens(model_dir, model_file,
+                            [torch.from_numpy(soundfile.read(wavs[u], dtype="float32")[0]) for u in utts])
 
 
 def main(argv=None) -> None:

@@ -5,7 +5,7 @@ model at its random initialisation without a word; unlearning such a model
 would publish an untrained model as the unlearned one."""
 
 from pathlib import Path
-from typing import Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 import yaml
@@ -51,3 +51,14 @@ def load_model(config_file, model_file, device: str = "cpu") -> Tuple[torch.nn.M
     except RuntimeError as e:  # same keys, other shapes
         raise ModelFileError(f"model file {model_file} does not fit the model of {config_file}: {e}") from e
     return model, args
+
+
+@torch.no_grad()
+def predicted_tokens(model_dir: Path, model_file: str, speech: Sequence[torch.Tensor]) -> List[str]:
+    """The token the model in model_dir (its config.yaml, model_file) predicts
+    for each input, in eval mode, in padded batches (model_calls.batched_logits)."""
+    from espnet2_unlearn.model_calls import batched_logits
+
+    model, args = load_model(Path(model_dir) / "config.yaml", Path(model_dir) / model_file)
+    model.eval()
+    return [args.token_list[i] for i in batched_logits(model, speech).argmax(-1).tolist()]

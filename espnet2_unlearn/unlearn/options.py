@@ -109,6 +109,9 @@ class UnlearnOptions:
     step_relax_patience: int = option(
         0, "steps at the largest learning rate with the forget accuracy unchanged (the projected steps move no "
         "prediction) before the projection protects less (update_transform projection; 0: never)", low=0, integer=True)
+    step_relax_when: str = option("unchanged", "what counts as steps that move nothing, for --step_relax_patience: "
+                                  "the forget accuracy exactly unchanged, or no_progress: no new best of the stopping "
+                                  "metric", choices=("unchanged", "no_progress"))
     step_relax_restart: bool = option(False, "once the projection is relaxed, the learning rate starts again "
                                       "from where it began (false: it stays at the largest)", parse=str2bool)
     allow_unreached: bool = option(False, "publish a model that stopped at --max_steps short of its target "

@@ -182,7 +182,8 @@ def _unlearn(opts, inputs: UnlearnInputs, model, optimizer, scheduler, forget: F
         parts = build_parts(opts, model, original, forget, inputs.class_ids, phases, inputs.target,
                             inputs.model_file.parent, inputs.loss_reference)
     growth = StepGrowth(optimizer, scheduler, opts.stop_metric, opts.step_growth, opts.step_patience,
-                        opts.step_growth_max, parts.transforms, opts.step_relax_patience, opts.step_relax_restart)
+                        opts.step_growth_max, parts.transforms, opts.step_relax_patience, opts.step_relax_restart,
+                        opts.step_relax_when)
     steps, acc, med, reached, step_log, losses = update_until_target(
         opts, model, optimizer, scheduler, forget, parts, rule, acc0, loss0, phases, growth, losses0, predictions0)
     compute = time.perf_counter() - t0

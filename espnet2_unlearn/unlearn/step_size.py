@@ -29,11 +29,16 @@ from typing import List, Optional
 
 class StepGrowth:
     def __init__(self, optimizer, scheduler, metric: str, growth: float, patience: int, max_factor: float = 8.0,
-                 relaxers=(), relax_patience: int = 0, relax_restart: bool = False):
+                 relaxers=(), relax_patience: int = 0, relax_restart: bool = False, relax_when: str = "unchanged"):
         # relaxers: update transforms with a relax() that loosens what they
         # hold back, called once the rates are at max_factor and still stall
         self.relaxers = [t for t in relaxers if hasattr(t, "relax")]
         self.relax_patience, self.relax_restart = relax_patience, relax_restart
+        # unchanged: the forget accuracy exactly the same for relax_patience steps;
+        # no_progress: no new best of the stopping metric for that many (a batch
+        # of the pending utterances flips one of them back and forth, so the
+        # accuracy wobbles by one utterance while nothing is gained)
+        self.relax_when = relax_when
         self.optimizer, self.scheduler = optimizer, scheduler
         self.metric, self.growth, self.patience, self.max_factor = metric, growth, patience, max_factor
         self.factor = 1.0
@@ -57,7 +62,8 @@ class StepGrowth:
             self.best, self.since = value, 0
             return
         self.since += 1
-        if self.metric == "distribution":  # no new low of the distance: the steps move nothing that counts
+        if self.metric == "distribution" or self.relax_when == "no_progress":
+            # no new low of the distance (no new best): the steps move nothing that counts
             self.unchanged = self.since
         if self.growth <= 1 or self.since < self.patience:
             return

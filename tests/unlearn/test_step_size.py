@@ -115,3 +115,17 @@ def test_a_relaxation_can_restart_the_rate_where_it_began():
     assert abs(opt.param_groups[0]["lr"] - 1e-3) < 1e-12 and growth.factor == 1.0
     growth.after_step(6, 0.9, 0.0, 0.41)  # and it may grow again from there
     assert growth.grown_at == [2, 3, 6] and abs(opt.param_groups[0]["lr"] - 2e-3) < 1e-12
+
+
+def test_with_no_progress_as_the_stall_a_wobbling_accuracy_relaxes():
+    """The accuracy that wobbles by one utterance without a new best (a batch
+    of the pending utterances) relaxes under no_progress, not under unchanged."""
+    relaxed = {}
+    for when in ("unchanged", "no_progress"):
+        opt = optimiser()
+        growth = StepGrowth(opt, None, "acc", 2.0, patience=1, max_factor=4.0, relaxers=[Relaxer(1)],
+                            relax_patience=3, relax_when=when)
+        for step, acc in enumerate([0.8, 0.8, 0.8, 0.82, 0.8, 0.82, 0.8, 0.82], 1):
+            growth.after_step(step, acc, 0.0)
+        relaxed[when] = growth.relaxed_at
+    assert relaxed == {"unchanged": [], "no_progress": [6]}  # grown after steps 2 and 3, then 3 steps without a new best

@@ -95,6 +95,7 @@ class StepGrowth:
                     self._scale(1.0 / self.factor)
                     notes.append("learning rate back to where it started")
                 what = ("the distance to the held-out losses found no new low" if self.metric == "distribution"
+                        else "no new best of the stopping metric" if self.relax_when == "no_progress"
                         else "the forget accuracy unchanged")
                 logging.info(f"step {step}: {what} for {self.relax_patience} steps at the largest learning rate "
                              "(the projected steps move nothing): " + "; ".join(notes))
